@@ -1,0 +1,180 @@
+"""The Keras model: a classifier on word ids, and the end-to-end model that is saved.
+
+The saved model takes raw plot text and returns genre probabilities.  It carries
+its own cleaning (the stopword list), vocabulary and genre names, so loading it
+needs only the .keras file and this module, whose import registers the custom
+layers for Keras' safe mode.
+"""
+
+import json
+import os
+import zipfile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the log
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from stages.clean import NON_LETTERS, stopword_pattern  # noqa: E402
+from stages.common import atomic_path  # noqa: E402
+
+PACKAGE = "movie_genre"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PlotCleaner(keras.layers.Layer):
+    """stages.clean's rule in TensorFlow ops (RE2 both sides); tests check they agree."""
+
+    def __init__(self, stopwords, **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        self.stopwords = list(stopwords)
+        self._stopword_pattern = stopword_pattern(self.stopwords)
+
+    def call(self, texts):
+        texts = tf.strings.lower(texts)  # ASCII only, as pc.ascii_lower
+        texts = tf.strings.regex_replace(texts, NON_LETTERS, " ")
+        texts = tf.strings.regex_replace(texts, self._stopword_pattern, "")
+        texts = tf.strings.regex_replace(texts, " +", " ")
+        return tf.strings.strip(texts)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "stopwords": self.stopwords}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TrimPadding(keras.layers.Layer):
+    """Drop the padding columns no row of the batch uses: the LSTM then runs only
+    as many steps as the batch's longest text, not max_len."""
+
+    def call(self, ids):
+        longest = tf.reduce_max(tf.reduce_sum(tf.cast(ids != 0, "int32"), axis=1))
+        return ids[:, :longest]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], None)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class GenreNames(keras.layers.Layer):
+    """Passes probabilities through unchanged; carries the genre of each column."""
+
+    def __init__(self, genres, **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        self.genres = list(genres)
+
+    def call(self, probabilities):
+        return probabilities
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "genres": self.genres}
+
+
+def build_classifier(vocab_size: int, n_genres: int, params: dict) -> keras.Model:
+    """Embedding -> LSTM -> Dense(softmax) on padded word ids (0 = padding)."""
+    ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
+    x = keras.layers.Embedding(vocab_size, params["embedding_dim"], mask_zero=True, name="embedding")(ids)
+    x = keras.layers.SpatialDropout1D(params["dropout"], name="embedding_dropout")(x)
+    x = keras.layers.LSTM(params["lstm_units"], name="lstm")(x)
+    x = keras.layers.Dropout(params["dropout"], name="dropout")(x)
+    probabilities = keras.layers.Dense(n_genres, activation="softmax", name="genre")(x)
+    return keras.Model(ids, probabilities, name="classifier")
+
+
+def training_model(classifier: keras.Model, params: dict) -> keras.Model:
+    """The classifier's layers, compiled for training.
+
+    The optimizer belongs to this wrapper, so the classifier that goes into the
+    saved model stays uncompiled and the file holds no optimizer state.
+    """
+    model = keras.Model(classifier.inputs, classifier.outputs, name="training")
+    model.compile(
+        optimizer=keras.optimizers.Adam(params["learning_rate"]),
+        loss=keras.losses.CategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def build_text_model(classifier, vocabulary, stopwords, genres, max_len: int) -> keras.Model:
+    """Raw plot text in, genre probabilities out."""
+    texts = keras.Input(shape=(), dtype="string", name="plot")
+    cleaned = PlotCleaner(stopwords, name="cleaner")(texts)
+    vectorize = keras.layers.TextVectorization(
+        vocabulary=vocabulary, standardize=None, split="whitespace",
+        output_mode="int", output_sequence_length=max_len, name="vectorizer",
+    )
+    ids = TrimPadding(name="trim_padding")(vectorize(cleaned))
+    probabilities = GenreNames(genres, name="genres")(classifier(ids))
+    return keras.Model(texts, probabilities, name="movie_genre_classifier")
+
+
+def save_model(model: keras.Model, path) -> None:
+    """Save atomically, byte for byte the same for the same weights.
+
+    Keras stamps the zip entries and metadata.json with the time and numbers
+    shared objects by memory address; DVC would see a new model on every run and
+    `dvc.lock` would never settle.  Here the stamps go and the numbers are
+    renumbered in order of appearance, which keeps every link between them.
+    """
+    with atomic_path(path) as stable:
+        raw = stable.with_name(stable.stem + "-keras.keras")
+        try:
+            model.save(raw)
+            with zipfile.ZipFile(raw) as source, zipfile.ZipFile(stable, "w") as target:
+                for entry in source.infolist():
+                    data = source.read(entry)
+                    if entry.filename == "metadata.json":
+                        metadata = json.loads(data)
+                        metadata.pop("date_saved", None)
+                        data = json.dumps(metadata, sort_keys=True).encode()
+                    elif entry.filename == "config.json":
+                        data = json.dumps(_renumber_shared_objects(json.loads(data), {})).encode()
+                    target.writestr(zipfile.ZipInfo(entry.filename), data, compress_type=entry.compress_type)
+        finally:
+            raw.unlink(missing_ok=True)
+
+
+def _renumber_shared_objects(node, numbers: dict):
+    if isinstance(node, dict):
+        return {
+            key: numbers.setdefault(value, len(numbers) + 1) if key == "shared_object_id"
+            else _renumber_shared_objects(value, numbers)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_renumber_shared_objects(value, numbers) for value in node]
+    return node
+
+
+def load_model(path) -> keras.Model:
+    """Load the saved text model with Keras' safe mode on (no arbitrary code)."""
+    return keras.saving.load_model(path, safe_mode=True)
+
+
+def genre_names(model: keras.Model) -> list[str]:
+    return model.get_layer("genres").genres
+
+
+def predict_texts(model: keras.Model, texts, batch_size: int = 256):
+    """Genre probabilities for raw texts, as a (texts, genres) array in input order.
+
+    Texts go through in order of length so each batch is padded only to its
+    longest text.
+    """
+    texts = list(texts)
+    forward = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
+    order = np.argsort([len(text) for text in texts], kind="stable")
+    probabilities = np.zeros((len(texts), len(genre_names(model))), dtype=np.float32)
+    for start in range(0, len(texts), batch_size):
+        rows = order[start : start + batch_size]
+        probabilities[rows] = forward(tf.constant([texts[i] for i in rows])).numpy()
+    return probabilities
