@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+
+from stages.common import PipelineError
+from stages.tokenize import build_vocabulary, read_sequences, sequences_table, stratified_split, to_sequences
+
+TEXTS = ["cat sat mat", "cat dog", "dog cat bird", "bird"]
+
+
+def test_vocabulary_by_count_then_alphabet_and_capped():
+    assert build_vocabulary(TEXTS, vocab_size=100) == ["cat", "bird", "dog", "mat", "sat"]
+    assert build_vocabulary(TEXTS, vocab_size=4) == ["cat", "bird"]  # 2 ids for padding and unknown
+
+
+def test_sequences_are_padded_after_and_cut_after_max_len():
+    matrix, lengths = to_sequences(["cat sat mat", "zebra cat", ""], ["cat", "sat"], max_len=2)
+    assert matrix.tolist() == [[2, 3], [1, 2], [0, 0]]
+    assert lengths.tolist() == [3, 2, 0]
+    assert matrix.dtype == np.int32
+
+
+def test_ids_match_keras_text_vectorization():
+    import tensorflow as tf
+    import keras
+
+    vocabulary = build_vocabulary(TEXTS, vocab_size=5)
+    texts = TEXTS + ["unknown cat words"]
+    layer = keras.layers.TextVectorization(
+        vocabulary=vocabulary, standardize=None, output_sequence_length=4
+    )
+    matrix, _ = to_sequences(texts, vocabulary, max_len=4)
+    assert layer(tf.constant(texts)).numpy().tolist() == matrix.tolist()
+
+
+def test_split_is_stratified_disjoint_and_reproducible():
+    labels = np.repeat(np.arange(4), [40, 30, 20, 10])
+    fit, val = stratified_split(labels, 0.2, seed=1)
+    assert sorted(np.concatenate([fit, val]).tolist()) == list(range(100))
+    assert np.bincount(labels[val]).tolist() == [8, 6, 4, 2]
+    again, _ = stratified_split(labels, 0.2, seed=1)
+    assert fit.tolist() == again.tolist()
+    other, _ = stratified_split(labels, 0.2, seed=2)
+    assert fit.tolist() != other.tolist()
+
+
+def test_split_refuses_a_genre_with_one_row_and_a_split_smaller_than_the_genres():
+    with pytest.raises(PipelineError, match="a genre has a single training row"):
+        stratified_split(np.array([0, 0, 1]), 0.5, seed=0)
+    with pytest.raises(PipelineError, match="gives 1 validation rows, fewer than the 2 genres"):
+        stratified_split(np.array([0] * 10 + [1] * 10), 0.05, seed=0)
+
+
+def test_sequences_round_trip_through_parquet(tmp_path):
+    import pyarrow.parquet as pq
+
+    matrix, lengths = to_sequences(TEXTS, ["cat", "dog"], max_len=3)
+    pq.write_table(sequences_table(np.arange(4), np.array([1, 0, 1, 2]), matrix, lengths), tmp_path / "s.parquet")
+    read_matrix, read_lengths, labels = read_sequences(tmp_path / "s.parquet")
+    assert read_matrix.tolist() == matrix.tolist()
+    assert read_lengths.tolist() == lengths.tolist()
+    assert labels.tolist() == [1, 0, 1, 2]
+
+
+def test_empty_texts_add_no_word():
+    assert build_vocabulary(["", "cat"], vocab_size=10) == ["cat"]
+    assert to_sequences(["", "cat"], ["cat"], max_len=2)[1].tolist() == [0, 1]
