@@ -5,6 +5,8 @@
 VENV := .venv
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 INPUTS := data/raw.dvc data/external/nltk_data.dvc
+# `dvc plots show` uses this page (.dvc/config, plots.html_template): Vega inlined, no CDN.
+PLOTS_TEMPLATE := .dvc/offline-plots.html
 
 .PHONY: repro test inputs
 
@@ -14,8 +16,11 @@ repro: inputs
 test: inputs
 	python -m pytest
 
-inputs: $(VENV)/installed
+inputs: $(VENV)/installed $(PLOTS_TEMPLATE)
 	dvc pull $(INPUTS)
+
+$(PLOTS_TEMPLATE): scripts/offline_plots_template.py $(VENV)/installed
+	python scripts/offline_plots_template.py $@
 
 $(VENV)/installed: requirements.txt
 	python3 -m venv $(VENV)
