@@ -78,27 +78,63 @@ class GenreNames(keras.layers.Layer):
         return {**super().get_config(), "genres": self.genres}
 
 
-def build_classifier(vocab_size: int, n_genres: int, params: dict) -> keras.Model:
-    """Embedding -> LSTM -> Dense(softmax) on padded word ids (0 = padding)."""
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MaskedMaxPooling(keras.layers.Layer):
+    """Max over the time steps that are not padding (Keras' own max pooling ignores masks)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, sequences, mask=None):
+        if mask is not None:
+            sequences = tf.where(mask[:, :, None], sequences, tf.float32.min)
+        return tf.reduce_max(sequences, axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
+def build_classifier(vocab_size: int, n_genres: int, params: dict, word_vectors=None) -> keras.Model:
+    """Embedding -> (Bi)LSTM -> pooling over time -> Dense(softmax) on padded word ids (0 = padding).
+
+    `word_vectors`, a (vocab_size, embedding_dim) array, starts the embedding from
+    pretrained vectors instead of random ones.
+    """
     ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
-    x = keras.layers.Embedding(vocab_size, params["embedding_dim"], mask_zero=True, name="embedding")(ids)
+    initializer = "uniform" if word_vectors is None else keras.initializers.Constant(word_vectors)
+    x = keras.layers.Embedding(
+        vocab_size, params["embedding_dim"], mask_zero=True, embeddings_initializer=initializer,
+        trainable=params["embedding_trainable"], name="embedding",
+    )(ids)
     x = keras.layers.SpatialDropout1D(params["dropout"], name="embedding_dropout")(x)
-    x = keras.layers.LSTM(params["lstm_units"], name="lstm")(x)
+    lstm = keras.layers.LSTM(params["lstm_units"], return_sequences=params["pooling"] != "last", name="lstm")
+    x = keras.layers.Bidirectional(lstm, name="bidirectional")(x) if params["bidirectional"] else lstm(x)
+    if params["pooling"] == "max":
+        x = MaskedMaxPooling(name="max_over_time")(x)
+    elif params["pooling"] == "mean":
+        x = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x)
     x = keras.layers.Dropout(params["dropout"], name="dropout")(x)
     probabilities = keras.layers.Dense(n_genres, activation="softmax", name="genre")(x)
     return keras.Model(ids, probabilities, name="classifier")
 
 
-def training_model(classifier: keras.Model, params: dict) -> keras.Model:
+def training_model(classifier: keras.Model, params: dict, total_steps: int) -> keras.Model:
     """The classifier's layers, compiled for training.
 
     The optimizer belongs to this wrapper, so the classifier that goes into the
     saved model stays uncompiled and the file holds no optimizer state.
     """
+    learning_rate = params["learning_rate"]
+    if params["lr_schedule"] == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
     model = keras.Model(classifier.inputs, classifier.outputs, name="training")
     model.compile(
-        optimizer=keras.optimizers.Adam(params["learning_rate"]),
-        loss=keras.losses.CategoricalCrossentropy(),
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=params["label_smoothing"]),
         metrics=["accuracy"],
     )
     return model

