@@ -41,9 +41,8 @@ def stages_run(output):
     return re.findall(r"Running stage '(\w+)'", output)
 
 
-@pytest.fixture(scope="session")
-def repo(tmp_path_factory):
-    repo = tmp_path_factory.mktemp("repo")
+def copy_repo(repo: Path) -> Path:
+    """Copy the project's tracked files and pulled inputs into `repo`, a git repository."""
     for name in COPIED:
         source, target = ROOT / name, repo / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -56,6 +55,11 @@ def repo(tmp_path_factory):
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "copy")
     return repo
+
+
+@pytest.fixture(scope="session")
+def repo(tmp_path_factory):
+    return copy_repo(tmp_path_factory.mktemp("repo"))
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,208 @@
+"""Bad input through the real `parse` stage entry point, under both policies, and
+properties of the parser and the params checks."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stages.common import PipelineError
+from stages.parse import parse_file
+
+ROOT = Path(__file__).resolve().parents[1]
+TRAIN = "1 ::: Alpha (2001) ::: drama ::: A quiet plot.\n2 ::: Beta ::: thriller ::: A tense plot.\n"
+TEST = "1 ::: Gamma ::: drama ::: Another plot.\n"
+FIX = {
+    "field_count": "check for a missing or extra ' ::: ' separator",
+    "empty_field": "fill in the field or remove the line",
+    "bad_id": "ids are positive integers",
+    "duplicate_id": "give every record its own id",
+    "unknown_genre": "the training file must contain every genre the test file uses",
+    "not_utf8": "save the file as UTF-8",
+}
+
+# case: (file, bytes written to it, line and problem under `fail`, reason under `skip`)
+BAD = {
+    "wrong field count": ("train", TRAIN + "3 ::: T\n", "3: expected 4 fields `id ::: title ::: genre ::: plot`, found 2", "field_count"),
+    "empty title": ("train", TRAIN + "3 :::  ::: drama ::: P\n", "3: the title is empty", "empty_field"),
+    "empty genre": ("train", TRAIN + "3 ::: T :::  ::: P\n", "3: the genre is empty", "empty_field"),
+    "empty plot": ("train", TRAIN + "3 ::: T ::: drama ::: \n", "3: the plot is empty", "empty_field"),
+    "non-integer id": ("train", TRAIN + "3a ::: T ::: drama ::: P\n", "3: id '3a' is not a positive integer", "bad_id"),
+    "duplicate id": ("train", TRAIN + "2 ::: T ::: drama ::: P\n", "3: id 2 already used on line 2", "duplicate_id"),
+    "genre unknown to training": ("test", TEST + "2 ::: T ::: western ::: P\n", "2: genre 'western' never occurs in the training file", "unknown_genre"),
+    "bytes not UTF-8": ("train", TRAIN.encode() + b"3 ::: T ::: drama ::: caf\xe9\n", "3: byte 26 is not UTF-8", "not_utf8"),
+}
+FATAL = {
+    "empty file": ("train", "", "data/raw/train_data.txt: no records in 0 lines; is this the right file?"),
+    "missing file": ("train", None, "data/raw/train_data.txt: file not found; run `dvc pull` or put the file there"),
+    "test file where a training file is expected": (
+        "train", "1 ::: T ::: A plot.\n",
+        "data/raw/train_data.txt:1: expected 4 fields `id ::: title ::: genre ::: plot`, found 3 "
+        "(an unlabelled test file where a labelled one is expected?)",
+    ),
+}
+TOLERATED = {
+    "blank lines": (TRAIN + "\n  \n", {"blank_lines": 2}),
+    "CRLF line endings": (TRAIN.replace("\n", "\r\n"), {}),
+    "byte-order mark": ("\ufeff" + TRAIN, {}),
+    "separator inside the plot": (TRAIN + "3 ::: T ::: drama ::: one ::: two\n", {}),
+    "whitespace around fields": (TRAIN + "  3 :::   T  ::: drama :::  P  \n", {}),
+    "a 1 MB line": (TRAIN + "3 ::: T ::: drama ::: " + "word " * 210_000 + "\n", {}),
+}
+NAMES = {"train": "train_data.txt", "test": "test_data_solution.txt"}
+
+
+def stage(tmp_path, on_error, files):
+    raw = tmp_path / "data" / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        if content is not None:
+            (raw / NAMES[name]).write_bytes(content.encode() if isinstance(content, str) else content)
+    (tmp_path / "params.yaml").write_text(f"parse:\n  on_error: {on_error}\n")
+    return subprocess.run(
+        [sys.executable, "-m", "stages.parse"], cwd=tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def files_with(which, content):
+    return {"train": TRAIN, "test": TEST, which: content}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_line_fails_naming_file_line_and_fix(tmp_path, case):
+    which, content, problem, reason = BAD[case]
+    result = stage(tmp_path, "fail", files_with(which, content))
+    assert result.returncode == 1
+    assert result.stderr == f"error: data/raw/{NAMES[which]}:{problem}; {FIX[reason]}\n"
+    assert not (tmp_path / "data/parsed").exists()
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_bad_line_is_skipped_into_the_rejects_file_and_ledger(tmp_path, case):
+    which, content, problem, reason = BAD[case]
+    result = stage(tmp_path, "skip", files_with(which, content))
+    assert result.returncode == 0, result.stderr
+    line = int(problem.split(":")[0])
+    rejects = [json.loads(r) for r in (tmp_path / "data/parsed/rejects.jsonl").read_text().splitlines()]
+    assert [(r["file"], r["line"], r["reason"]) for r in rejects] == [(f"data/raw/{NAMES[which]}", line, reason)]
+    ledger = json.loads((tmp_path / "metrics/parse.json").read_text())[NAMES[which]]
+    assert ledger["rows_rejected"] == {reason: 1}
+    assert ledger["lines_read"] == ledger["rows_accepted"] + 1 + ledger["blank_lines"]
+    table = pq.read_table(tmp_path / f"data/parsed/{which}.parquet")
+    assert table.num_rows == ledger["rows_accepted"]
+
+
+@pytest.mark.parametrize("on_error", ["fail", "skip"])
+@pytest.mark.parametrize("case", FATAL)
+def test_unusable_file_stops_the_stage_under_either_policy(tmp_path, case, on_error):
+    which, content, message = FATAL[case]
+    result = stage(tmp_path, on_error, files_with(which, content))
+    assert result.returncode == 1
+    if on_error == "skip" and case.startswith("test file"):
+        message = "data/raw/train_data.txt: no records in 1 lines; is this the right file?"
+    assert result.stderr.startswith(f"error: {message}")
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("case", TOLERATED)
+def test_tolerated_variations_are_accepted_and_counted(tmp_path, case):
+    content, ledger_part = TOLERATED[case]
+    result = stage(tmp_path, "fail", files_with("train", content))
+    assert result.returncode == 0, result.stderr
+    ledger = json.loads((tmp_path / "metrics/parse.json").read_text())["train_data.txt"]
+    table = pq.read_table(tmp_path / "data/parsed/train.parquet")
+    assert ledger["rows_accepted"] == table.num_rows == TRAIN.count("\n") + ("3 :::" in content)
+    assert ledger["lines_read"] == ledger["rows_accepted"] + ledger["blank_lines"]
+    assert ledger.items() >= ledger_part.items()
+    assert table["title"][0].as_py() == "Alpha (2001)" and table["genre"][1].as_py() == "thriller"
+    if "one ::: two" in content:
+        assert table["plot"][2].as_py() == "one ::: two"
+    if "  P  " in content:
+        assert table["title"][2].as_py() == "T" and table["plot"][2].as_py() == "P"
+
+
+# Property tests of the parser.
+field = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"), min_size=1).map(str.strip).filter(bool)
+title = field.filter(lambda t: ":::" not in t)
+genre = st.from_regex(r"[a-z][a-z-]{0,11}", fullmatch=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(title, genre, field), min_size=1, max_size=8))
+def test_any_records_round_trip_through_write_then_parse(tmp_path_factory, records):
+    path = tmp_path_factory.mktemp("rt") / "train_data.txt"
+    lines = [f"{i} ::: {t} ::: {g} ::: {p}\n" for i, (t, g, p) in enumerate(records, start=1)]
+    path.write_text("".join(lines), encoding="utf-8")
+    columns, ledger, _ = parse_file(path, labelled=True)
+    assert columns == {
+        "id": list(range(1, len(records) + 1)),
+        "title": [t for t, _, _ in records],
+        "genre": [g for _, g, _ in records],
+        "plot": [p for _, _, p in records],
+    }
+    assert ledger.rows_accepted == ledger.lines_read == len(records)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=300), st.sampled_from(["fail", "skip"]), st.booleans())
+def test_no_input_raises_anything_but_a_clear_error(tmp_path_factory, data, on_error, labelled):
+    path = tmp_path_factory.mktemp("any") / "data.txt"
+    path.write_bytes(data)
+    try:
+        _, ledger, rejects = parse_file(path, labelled=labelled, on_error=on_error)
+    except PipelineError as error:
+        assert str(error).startswith(str(path))
+    else:
+        assert ledger.lines_read == ledger.rows_accepted + sum(ledger.rows_rejected.values()) + ledger.blank_lines
+        assert len(rejects) == sum(ledger.rows_rejected.values())
+
+
+# Params are checked before any work.
+@pytest.mark.parametrize(
+    "section, text, message",
+    [
+        ("train", "epoch: 3", "unknown param 'train.epoch'; did you mean 'train.epochs'?"),
+        ("train", "epochs: 0", "'train.epochs' is 0; it must be an integer >= 1"),
+        ("train", "epochs: three", "'train.epochs' is 'three'; it must be an integer >= 1"),
+        ("train", "bidirectional: 1", "'train.bidirectional' is 1; it must be true or false"),
+        ("train", "pooling: avg", "'train.pooling' is 'avg'; it must be one of last, max, mean"),
+        ("tokenize", "val_split: 1.0", "'tokenize.val_split' is 1.0; it must be a number in (0, 1)"),
+        ("tokenize", "vocab_size: 2", "'tokenize.vocab_size' is 2; it must be an integer >= 3"),
+        ("tokenize", "max_len: 0", "'tokenize.max_len' is 0; it must be an integer >= 1"),
+    ],
+)
+def test_bad_params_are_named_before_any_work(tmp_path, section, text, message):
+    import yaml
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    key, value = text.split(": ")
+    if key not in params[section]:
+        del params[section][key + "s"]
+    params[section][key] = yaml.safe_load(value)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    result = subprocess.run(
+        [sys.executable, "-m", f"stages.{section}"], cwd=tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 1
+    assert result.stderr == f"error: params.yaml: {message}\n"
+
+
+def test_glove_needs_its_own_vector_size(tmp_path):
+    import yaml
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["train"].update(embedding="glove", embedding_dim=64)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.train"], cwd=tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 1
+    assert "'train.embedding_dim' is 64; with train.embedding=glove it must be 50" in result.stderr

@@ -1,0 +1,54 @@
+"""A run killed at any moment leaves old outputs or none, and the next run recovers."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import ROOT, copy_repo, dvc, stages_run
+
+MODEL = "models/movie_genre_classification_model.keras"
+
+
+def test_atomic_write_killed_midway_keeps_the_old_file(tmp_path):
+    target = tmp_path / "out.txt"
+    target.write_text("old, complete\n")
+    writer = subprocess.Popen(
+        [sys.executable, "-c", (
+            "import sys, time\n"
+            "from stages.common import atomic_path\n"
+            f"with atomic_path({str(target)!r}) as tmp:\n"
+            "    with open(tmp, 'w') as f:\n"
+            "        f.write('new, half'); f.flush(); print('writing', flush=True); time.sleep(60)\n"
+        )],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    assert writer.stdout.readline() == "writing\n"
+    writer.kill()
+    writer.wait()
+    assert target.read_text() == "old, complete\n"
+
+
+def test_repro_killed_during_training_recovers_on_the_next_run(tmp_path):
+    repo = copy_repo(tmp_path)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "dvc", "repro", "train"], cwd=repo, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    for line in run.stdout:
+        if line.startswith("Epoch 2/") or time.monotonic() > deadline:
+            break
+    os.killpg(run.pid, signal.SIGKILL)  # kill -9, DVC and the stage alike
+    run.wait()
+    assert line.startswith("Epoch 2/"), "training never started"
+
+    assert not (repo / MODEL).exists()  # DVC removed the old one; no new one was half-written
+    assert not (repo / "metrics/training").exists()
+    output = dvc(repo, "repro", "train")
+    assert stages_run(output) == ["train"]  # parse, clean, tokenize had finished and stay done
+    assert (repo / MODEL).stat().st_size > 0
+    assert "Data and pipelines are up to date" in dvc(repo, "status", "train")
