@@ -113,10 +113,13 @@ def build_classifier(vocab_size: int, n_genres: int, params: dict, word_vectors=
     x = keras.layers.SpatialDropout1D(params["dropout"], name="embedding_dropout")(x)
     lstm = keras.layers.LSTM(params["lstm_units"], return_sequences=params["pooling"] != "last", name="lstm")
     x = keras.layers.Bidirectional(lstm, name="bidirectional")(x) if params["bidirectional"] else lstm(x)
-    if params["pooling"] == "max":
-        x = MaskedMaxPooling(name="max_over_time")(x)
-    elif params["pooling"] == "mean":
-        x = keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x)
+    if params["pooling"] != "last":  # max, mean or max_mean over the LSTM's outputs
+        pooled = []
+        if "max" in params["pooling"]:
+            pooled.append(MaskedMaxPooling(name="max_over_time")(x))
+        if "mean" in params["pooling"]:
+            pooled.append(keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x))
+        x = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate(name="max_and_mean")(pooled)
     x = keras.layers.Dropout(params["dropout"], name="dropout")(x)
     probabilities = keras.layers.Dense(n_genres, activation="softmax", name="genre")(x)
     return keras.Model(ids, probabilities, name="classifier")

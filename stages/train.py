@@ -23,12 +23,13 @@ PARAMS = {
     "embedding_trainable": Param(bool),
     "bidirectional": Param(bool),
     "lstm_units": Param(int, low=1),
-    "pooling": Param(str, choices=("last", "max", "mean")),
+    "pooling": Param(str, choices=("last", "max", "mean", "max_mean")),
     "dropout": Param(float, low=0, high=1),
     "learning_rate": Param(float, low=0, exclusive=True),
     "lr_schedule": Param(str, choices=("constant", "cosine")),
     "class_weight_power": Param(float, low=0, high=1),
     "label_smoothing": Param(float, low=0, high=1),
+    "monitor": Param(str, choices=("val_loss", "val_macro_f1")),
     "patience": Param(int, low=1),
     "seed": Param(int, low=0),
 }
@@ -138,6 +139,8 @@ def main() -> None:
     from dvclive import Live
     from dvclive.keras import DVCLiveCallback
 
+    from sklearn.metrics import f1_score
+
     from stages.evaluate import score
     from stages.model import build_classifier, build_text_model, save_model, training_model
 
@@ -166,26 +169,39 @@ def main() -> None:
     partial_log = LOG_DIR.with_name(".partial-" + LOG_DIR.name)
     shutil.rmtree(partial_log, ignore_errors=True)
     live = Live(str(partial_log), save_dvc_exp=False, dvcyaml=None)
+    def val_predictions():
+        """Predicted labels of the validation rows, in the rows' order."""
+        predicted = np.empty(len(val_y), dtype=np.int64)
+        predicted[np.concatenate(val_batches.batches)] = classifier.predict(val_batches, verbose=0).argmax(axis=1)
+        return predicted
+
+    class ValidationMacroF1(keras.callbacks.Callback):
+        """Adds val_macro_f1 to each epoch's logs, for early stopping and the curves."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            labels = range(len(genres))
+            logs["val_macro_f1"] = f1_score(val_y, val_predictions(), labels=labels, average="macro", zero_division=0)
+
+    monitor = params["monitor"]
     stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=params["patience"], restore_best_weights=True, verbose=1
+        monitor=monitor, mode="min" if monitor == "val_loss" else "max",
+        patience=params["patience"], restore_best_weights=True, verbose=1,
     )
     history = training_model(classifier, params, params["epochs"] * len(train_batches)).fit(
         train_batches,
         validation_data=val_batches,
         epochs=params["epochs"],
-        callbacks=[stopping, DVCLiveCallback(live=live)],
+        callbacks=[ValidationMacroF1(), stopping, DVCLiveCallback(live=live)],
         verbose=2,
     )
 
     # The restored best weights, scored on the validation split: the figures to tune by.
-    probabilities = classifier.predict(val_batches, verbose=0)
-    val_order = np.concatenate(val_batches.batches)
-    predicted = np.array(genres)[probabilities.argmax(axis=1)]
-    validation = score(np.array(genres)[val_y[val_order]].tolist(), predicted.tolist(), genres)
+    names = np.array(genres)
+    validation = score(names[val_y].tolist(), names[val_predictions()].tolist(), genres)
     del validation["per_genre"]
-    val_losses = history.history["val_loss"]
-    validation["best_epoch"] = int(np.argmin(val_losses)) + 1
-    validation["epochs_run"] = len(val_losses)
+    monitored = np.array(history.history[monitor])
+    validation["best_epoch"] = int(monitored.argmin() if monitor == "val_loss" else monitored.argmax()) + 1
+    validation["epochs_run"] = len(monitored)
 
     text_model = build_text_model(classifier, vocabulary, load_stopwords(), genres, train_x.shape[1])
     save_model(text_model, MODEL_FILE)
