@@ -16,15 +16,24 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from stages.clean import NON_LETTERS, stopword_pattern  # noqa: E402
 from stages.common import atomic_path  # noqa: E402
 
 PACKAGE = "movie_genre"
+NON_LETTERS = r"[^a-z]+"
+
+
+def stopword_pattern(stopwords) -> str:
+    """An RE2 pattern matching any stopword as a whole word of text made of a-z and spaces.
+
+    Only words made of a-z can survive the cleaning, so the others ("don't") are left out.
+    """
+    words = sorted({w for w in stopwords if w.isascii() and w.isalpha() and w.islower()})
+    return r"\b(?:" + "|".join(words) + r")\b"
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class PlotCleaner(keras.layers.Layer):
-    """stages.clean's rule in TensorFlow ops (RE2 both sides); tests check they agree."""
+    """stages.clean's rule in TensorFlow ops; tests check the two agree on any text."""
 
     def __init__(self, stopwords, **kwargs):
         kwargs.setdefault("trainable", False)
@@ -33,7 +42,7 @@ class PlotCleaner(keras.layers.Layer):
         self._stopword_pattern = stopword_pattern(self.stopwords)
 
     def call(self, texts):
-        texts = tf.strings.lower(texts)  # ASCII only, as pc.ascii_lower
+        texts = tf.strings.lower(texts)  # ASCII only, as stages.clean
         texts = tf.strings.regex_replace(texts, NON_LETTERS, " ")
         texts = tf.strings.regex_replace(texts, self._stopword_pattern, "")
         texts = tf.strings.regex_replace(texts, " +", " ")
