@@ -62,20 +62,35 @@ def to_sequences(texts, vocabulary: list[str], max_len: int) -> tuple[np.ndarray
     return matrix, lengths
 
 
-def stratified_split(labels: np.ndarray, val_split: float, seed: int):
-    """Indices (fit, validation), stratified by label, reproducible from the seed."""
-    from sklearn.model_selection import train_test_split
+def stratified_split(labels: np.ndarray, val_split: float, seed: int, genres=None):
+    """Indices (fit, validation), each genre split in the same proportion; same seed, same split.
 
+    Each genre gives round-about `val_split` of its rows (largest remainders make
+    up the total) and always keeps at least one row for fitting.
+    """
     counts = np.bincount(labels)
-    if counts[counts > 0].min() < 2:
-        raise PipelineError("a genre has a single training row; a stratified split needs 2 (add rows or drop it)")
-    n_val = int(round(len(labels) * val_split))
-    if n_val < np.count_nonzero(counts):
+    present = np.flatnonzero(counts)
+    if counts[present].min() < 2:
+        genre = present[counts[present].argmin()]
+        name = genres[genre] if genres else f"#{genre}"
         raise PipelineError(
-            f"tokenize.val_split={val_split} gives {n_val} validation rows, fewer than the "
-            f"{np.count_nonzero(counts)} genres; raise it"
+            f"genre {name!r} has a single training row; a stratified split needs at least 2 "
+            "(add rows of it or remove it)"
         )
-    return train_test_split(np.arange(len(labels)), test_size=n_val, random_state=seed, stratify=labels)
+    n_val = int(round(len(labels) * val_split))
+    if n_val < 1:
+        raise PipelineError(f"tokenize.val_split={val_split} leaves no validation row; raise it")
+    exact = counts[present] * n_val / len(labels)
+    quota = np.floor(exact).astype(np.int64)
+    short = n_val - quota.sum()
+    quota[np.argsort(quota - exact, kind="stable")[:short]] += 1
+    quota = np.minimum(quota, counts[present] - 1)
+    rng = np.random.default_rng(seed)
+    val = np.concatenate([
+        rng.permutation(np.flatnonzero(labels == genre))[:take] for genre, take in zip(present, quota)
+    ])
+    fit = np.setdiff1d(np.arange(len(labels)), val)
+    return fit, np.sort(val)
 
 
 def sequences_table(ids, labels, matrix, lengths) -> pa.Table:
@@ -99,8 +114,7 @@ def main() -> None:
     genres = sorted(set(train["genre"].to_pylist()))
     train_labels = pc.index_in(train["genre"], value_set=pa.array(genres)).to_numpy()
     test_labels = pc.index_in(test["genre"], value_set=pa.array(genres)).to_numpy()
-    fit, val = stratified_split(train_labels, params["val_split"], params["seed"])
-    fit, val = np.sort(fit), np.sort(val)
+    fit, val = stratified_split(train_labels, params["val_split"], params["seed"], genres)
 
     texts = train["text"].combine_chunks()
     vocabulary = build_vocabulary(texts.take(fit), params["vocab_size"])

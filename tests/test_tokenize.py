@@ -43,11 +43,18 @@ def test_split_is_stratified_disjoint_and_reproducible():
     assert fit.tolist() != other.tolist()
 
 
-def test_split_refuses_a_genre_with_one_row_and_a_split_smaller_than_the_genres():
-    with pytest.raises(PipelineError, match="a genre has a single training row"):
-        stratified_split(np.array([0, 0, 1]), 0.5, seed=0)
-    with pytest.raises(PipelineError, match="gives 1 validation rows, fewer than the 2 genres"):
-        stratified_split(np.array([0] * 10 + [1] * 10), 0.05, seed=0)
+def test_split_keeps_a_row_of_every_genre_for_fitting():
+    labels = np.array([0] * 50 + [1] * 2 + [2] * 3)
+    fit, val = stratified_split(labels, 0.6, seed=0)
+    assert set(labels[fit]) == {0, 1, 2}
+    assert len(val) <= 33
+
+
+def test_split_refuses_a_genre_with_one_row_and_an_empty_validation_split():
+    with pytest.raises(PipelineError, match="genre 'war' has a single training row"):
+        stratified_split(np.array([0, 0, 1]), 0.5, seed=0, genres=["drama", "war"])
+    with pytest.raises(PipelineError, match="leaves no validation row"):
+        stratified_split(np.array([0] * 10 + [1] * 10), 0.01, seed=0)
 
 
 def test_sequences_round_trip_through_parquet(tmp_path):
