@@ -1,0 +1,233 @@
+"""Benchmark the pipeline at scale on synthetic data resampled from the genuine sample.
+
+    python -m bench.run --rows 108414            # the full public files' size
+    python -m bench.run --rows 1000000 --no-training
+    python -m bench.run --rows 108414 --full     # also the whole default pipeline through DVC
+
+Rows are drawn with replacement from the genuine files (new ids, same ` ::: `
+format), so every figure here is about time and memory only, never quality.
+Each stage runs through its real entry point in a temporary folder; "work" is its
+wall time less the interpreter's and its imports' start-up, measured apart.  The
+naive reference (bench/naive.py) runs in the same invocation and the table gives
+our/naive ratios, since absolute times on shared machines move from run to run.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+GENUINE = ROOT / "data" / "raw"
+FULL_TRAIN_SHARE = 54214 / 108414  # the public files' split
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
+       "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def scaled_dataset(rows: int, raw: Path, seed: int) -> dict:
+    """Write train_data.txt, test_data_solution.txt and test_data.txt with `rows` records in all."""
+    from stages.parse import SEPARATOR, parse_file
+
+    rng = np.random.default_rng(seed)
+    n_train = round(rows * FULL_TRAIN_SHARE)
+    counts = {}
+    raw.mkdir(parents=True, exist_ok=True)
+    for source, n, targets in (
+        ("train_data.txt", n_train, {"train_data.txt": True}),
+        ("test_data_solution.txt", rows - n_train, {"test_data_solution.txt": True, "test_data.txt": False}),
+    ):
+        columns, _, _ = parse_file(GENUINE / source, labelled=True)
+        picks = rng.integers(0, len(columns["id"]), n)
+        for target, labelled in targets.items():
+            with open(raw / target, "w", encoding="utf-8") as f:
+                for new_id, i in enumerate(picks, start=1):
+                    fields = [str(new_id), columns["title"][i]]
+                    fields += [columns["genre"][i]] if labelled else []
+                    f.write(SEPARATOR.join(fields + [columns["plot"][i]]) + "\n")
+        counts[source] = n
+    return counts
+
+
+def timed(command, cwd) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of a command and the children it waited for."""
+    with tempfile.TemporaryFile() as log:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, env=ENV, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        if status != 0:
+            log.seek(0)
+            sys.exit(f"{' '.join(command)} failed:\n{log.read().decode(errors='replace')[-3000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+# The libraries each stage imports inside main(), on top of the module itself.
+LIBRARIES = {
+    "clean": ["nltk.corpus.reader"],
+    "tokenize": ["sklearn.model_selection"],
+    "baseline": ["sklearn.feature_extraction.text", "sklearn.svm", "sklearn.metrics"],
+    "train": ["stages.model", "dvclive.keras", "sklearn.metrics"],
+    "evaluate": ["stages.model", "matplotlib.pyplot"],
+    "predict": ["stages.model"],
+}
+
+
+def startup(stage: str, cwd) -> float:
+    """Seconds to start Python and import a stage and its libraries (median of 3)."""
+    imports = ", ".join([f"stages.{stage}"] + LIBRARIES.get(stage, []))
+    return float(np.median([timed([sys.executable, "-c", f"import {imports}"], cwd)[0] for _ in range(3)]))
+
+
+def naive_prepare(raw: Path, vocab_size: int) -> float:
+    """Seconds the naive reference takes to parse, clean and tokenize (imports excluded)."""
+    import pandas  # noqa: F401  (imported before the clock starts)
+
+    from bench import naive
+    from stages.clean import load_stopwords
+
+    stopwords = load_stopwords(ROOT / "data/external/nltk_data")
+    start = time.perf_counter()
+    train = naive.clean(naive.parse(raw / "train_data.txt", True), stopwords)
+    test = naive.clean(naive.parse(raw / "test_data_solution.txt", True), stopwords)
+    naive.tokenize(train["text"], list(train["text"]) + list(test["text"]), vocab_size)
+    return time.perf_counter() - start
+
+
+def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, validate: bool = False):
+    """Train the default model on the tokenized training split: seconds per epoch and
+    validation accuracy.  fixed=True pads every batch to max_len, in shuffled order."""
+    import keras
+
+    from stages.model import build_classifier, training_model
+    from stages.tokenize import RESERVED, read_sequences
+    from stages.train import make_batches
+
+    keras.utils.set_random_seed(params["seed"])
+    tokenized = work / "data" / "tokenized"
+    vocabulary = (tokenized / "vocabulary.txt").read_text().splitlines()
+    n_genres = len(json.loads((tokenized / "genres.json").read_text()))
+    x, lengths, y = read_sequences(tokenized / "train.parquet")
+    val_x, val_len, val_y = read_sequences(tokenized / "val.parquet")
+    if fixed:  # every row as long as the longest, so each batch is max_len wide
+        lengths, val_len = np.full_like(lengths, x.shape[1]), np.full_like(val_len, x.shape[1])
+    batches = make_batches(x, lengths, y, n_genres, params["batch_size"], params["seed"])
+    classifier = build_classifier(len(vocabulary) + RESERVED, n_genres, params)
+    model = training_model(classifier, params, epochs * len(batches))
+    start = time.perf_counter()
+    model.fit(batches, epochs=epochs, verbose=0)
+    seconds = (time.perf_counter() - start) / epochs
+    accuracy = None
+    if validate:
+        val = make_batches(val_x, val_len, val_y, n_genres, params["batch_size"])
+        accuracy = float(model.evaluate(val, verbose=0, return_dict=True)["accuracy"])
+    return seconds, len(x), accuracy
+
+
+def dvc_repo(work: Path, raw: Path) -> Path:
+    """A DVC project (no git) with the pipeline and the scaled inputs."""
+    repo = work / "dvc"
+    repo.mkdir()
+    for name in ("dvc.yaml", "params.yaml"):
+        shutil.copy2(ROOT / name, repo / name)
+    shutil.copytree(ROOT / "stages", repo / "stages", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(raw, repo / "data/raw")
+    shutil.copytree(ROOT / "data/external/nltk_data", repo / "data/external/nltk_data")
+    timed([sys.executable, "-m", "dvc", "init", "--no-scm", "-q"], repo)
+    return repo
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=108414, help="records in all (train + test)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-training", action="store_true", help="skip train, evaluate, predict and the epoch comparison")
+    parser.add_argument("--quality-epochs", type=int, default=5, help="epochs for the genuine-data accuracy comparison")
+    parser.add_argument("--full", action="store_true", help="also `dvc repro` the whole default pipeline")
+    parser.add_argument("--json", type=Path, help="write the figures here too")
+    args = parser.parse_args(argv)
+
+    results = {"rows": args.rows, "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", "stages": {}}
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        work = Path(tmp) / "work"
+        raw = work / "data" / "raw"
+        results["files"] = scaled_dataset(args.rows, raw, args.seed)
+        params = yaml.safe_load((ROOT / "params.yaml").read_text())
+        params["train"]["epochs"] = 1
+        (work / "params.yaml").write_text(yaml.safe_dump(params))
+        (work / "data/external").mkdir(parents=True)
+        (work / "data/external/nltk_data").symlink_to(ROOT / "data/external/nltk_data")
+        n_train, n_test = results["files"]["train_data.txt"], results["files"]["test_data_solution.txt"]
+
+        stages = ["parse", "clean", "tokenize", "baseline"]
+        if not args.no_training:
+            stages += ["train", "evaluate"]
+        for stage in stages:
+            wall, rss = timed([sys.executable, "-m", f"stages.{stage}"], work)
+            start = startup(stage, work)
+            rows = n_train if stage == "train" else n_test if stage == "evaluate" else args.rows
+            results["stages"][stage] = {"wall_s": wall, "work_s": wall - start, "rows": rows, "peak_rss_mb": rss}
+        if not args.no_training:
+            command = [sys.executable, "-m", "stages.predict", "--file", "data/raw/test_data.txt",
+                       "--out", str(work / "predictions.txt"), "--top-csv", str(work / "top.csv")]
+            wall, rss = timed(command, work)
+            start = startup("predict", work)
+            results["stages"]["predict"] = {"wall_s": wall, "work_s": wall - start, "rows": n_test, "peak_rss_mb": rss}
+
+        prepared = sum(results["stages"][s]["work_s"] for s in ("parse", "clean", "tokenize"))
+        naive = naive_prepare(raw, params["tokenize"]["vocab_size"])
+        results["prepare"] = {"ours_work_s": prepared, "naive_s": naive, "speed-up": naive / prepared}
+
+        repo = dvc_repo(work, raw)
+        wall, rss = timed([sys.executable, "-m", "dvc", "repro", "-q", "tokenize"], repo)
+        results["dvc_repro_to_tokenize"] = {"wall_s": wall, "peak_rss_mb": rss}
+        if args.full:
+            wall, rss = timed([sys.executable, "-m", "dvc", "repro", "-q"], repo)
+            results["dvc_repro_full"] = {"wall_s": wall, "peak_rss_mb": rss}
+        wall, _ = timed([sys.executable, "-m", "dvc", "repro", "-q"] + ([] if args.full else ["tokenize"]), repo)
+        results["dvc_repro_noop"] = {"wall_s": wall, "of": "whole pipeline" if args.full else "parse..tokenize"}
+
+        if not args.no_training:
+            ours, rows, _ = epoch_seconds(work, params["train"], fixed=False)
+            fixed, _, _ = epoch_seconds(work, params["train"], fixed=True)
+            results["epoch"] = {"rows": rows, "ours_s": ours, "fixed_len_s": fixed, "speed-up": fixed / ours}
+            quality = {**params["train"], "epochs": args.quality_epochs}
+            _, rows, ours_acc = epoch_seconds(ROOT, quality, False, args.quality_epochs, validate=True)
+            _, _, fixed_acc = epoch_seconds(ROOT, quality, True, args.quality_epochs, validate=True)
+            results["genuine_val_accuracy"] = {"epochs": args.quality_epochs, "train_rows": rows,
+                                               "ours": ours_acc, "fixed_len": fixed_acc}
+    report(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def report(r: dict) -> None:
+    print(f"rows: {r['rows']:,} ({r['files']['train_data.txt']:,} train + {r['files']['test_data_solution.txt']:,} test); {r['machine']}")
+    print(f"{'stage':<10} {'wall s':>8} {'work s':>8} {'rows':>10} {'rows/s':>10} {'peak RSS MB':>12}")
+    for name, s in r["stages"].items():
+        print(f"{name:<10} {s['wall_s']:8.2f} {s['work_s']:8.2f} {s['rows']:10,} {s['rows'] / s['work_s']:10,.0f} {s['peak_rss_mb']:12,.0f}")
+    p = r["prepare"]
+    print(f"parse+clean+tokenize work: ours {p['ours_work_s']:.2f} s, naive {p['naive_s']:.2f} s -> {p['speed-up']:.1f}x")
+    d = r["dvc_repro_to_tokenize"]
+    print(f"dvc repro parse..tokenize (start-ups included): {d['wall_s']:.2f} s, peak RSS {d['peak_rss_mb']:,.0f} MB")
+    if "dvc_repro_full" in r:
+        d = r["dvc_repro_full"]
+        print(f"dvc repro, whole default pipeline: {d['wall_s']:.1f} s, peak RSS {d['peak_rss_mb']:,.0f} MB")
+    print(f"dvc repro with everything cached ({r['dvc_repro_noop']['of']}): {r['dvc_repro_noop']['wall_s']:.2f} s")
+    if "epoch" in r:
+        e = r["epoch"]
+        print(f"train epoch on {e['rows']:,} rows: ours {e['ours_s']:.1f} s, fixed 200 {e['fixed_len_s']:.1f} s -> {e['speed-up']:.1f}x")
+        q = r["genuine_val_accuracy"]
+        print(f"genuine sample, val accuracy after {q['epochs']} epochs: ours {q['ours']:.4f}, fixed 200 {q['fixed_len']:.4f}")
+
+
+if __name__ == "__main__":
+    main()
