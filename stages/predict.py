@@ -82,7 +82,7 @@ def main(argv=None) -> None:
                 print(f"  {genre:<12} {probability:6.1%}")
         return
 
-    columns, _, _ = parse_file(args.file, labelled=is_labelled(args.file))
+    columns = parse_file(args.file, labelled=is_labelled(args.file))[0].to_pydict()
     ranked = top_genres(predict_texts(model, columns["plot"]), genres, k)
     best = [row[0][0] for row in ranked]
     if args.out:

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stages.common import PipelineError
-from stages.parse import parse_file
+from stages.parse import parse_clean_file, parse_file, parse_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = "1 ::: Alpha (2001) ::: drama ::: A quiet plot.\n2 ::: Beta ::: thriller ::: A tense plot.\n"
@@ -139,14 +139,31 @@ def test_any_records_round_trip_through_write_then_parse(tmp_path_factory, recor
     path = tmp_path_factory.mktemp("rt") / "train_data.txt"
     lines = [f"{i} ::: {t} ::: {g} ::: {p}\n" for i, (t, g, p) in enumerate(records, start=1)]
     path.write_text("".join(lines), encoding="utf-8")
-    columns, ledger, _ = parse_file(path, labelled=True)
-    assert columns == {
+    table, ledger, _ = parse_file(path, labelled=True)
+    slow, _, _ = parse_lines(path, path.read_bytes(), ("id", "title", "genre", "plot"), None, "fail")
+    assert table.equals(slow)  # whichever reader answered, the line reader agrees
+    assert table.to_pydict() == {
         "id": list(range(1, len(records) + 1)),
         "title": [t for t, _, _ in records],
         "genre": [g for _, g, _ in records],
         "plot": [p for _, _, p in records],
     }
     assert ledger.rows_accepted == ledger.lines_read == len(records)
+
+
+piece = st.sampled_from(["1", "2", "007", "-3", "x", " ", "\t", "\x1c", "\u2028", "\u00e9", "drama", "Sci-Fi", ":::", " ::: ", "\r", "\n", ""])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(piece, max_size=40).map("".join), st.booleans())
+def test_whole_file_reader_agrees_with_the_line_reader_whenever_it_answers(text, labelled):
+    data = text.encode()
+    names = ("id", "title", "genre", "plot") if labelled else ("id", "title", "plot")
+    fast = parse_clean_file(data, names, None)
+    if fast is not None:
+        slow, ledger, rejects = parse_lines(Path("f.txt"), data, names, None, "skip")
+        assert fast.equals(slow)
+        assert rejects == [] and ledger.blank_lines == 0
 
 
 @settings(max_examples=300, deadline=None)
@@ -171,7 +188,7 @@ def test_no_input_raises_anything_but_a_clear_error(tmp_path_factory, data, on_e
         ("train", "epochs: 0", "'train.epochs' is 0; it must be an integer >= 1"),
         ("train", "epochs: three", "'train.epochs' is 'three'; it must be an integer >= 1"),
         ("train", "bidirectional: 1", "'train.bidirectional' is 1; it must be true or false"),
-        ("train", "pooling: avg", "'train.pooling' is 'avg'; it must be one of last, max, mean"),
+        ("train", "pooling: avg", "'train.pooling' is 'avg'; it must be one of last, max, mean, max_mean"),
         ("tokenize", "val_split: 1.0", "'tokenize.val_split' is 1.0; it must be a number in (0, 1)"),
         ("tokenize", "vocab_size: 2", "'tokenize.vocab_size' is 2; it must be an integer >= 3"),
         ("tokenize", "max_len: 0", "'tokenize.max_len' is 0; it must be an integer >= 1"),

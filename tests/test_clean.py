@@ -73,7 +73,7 @@ def test_model_cleans_the_genuine_sample_as_the_clean_stage_does(stopwords, clea
 
     plots = []
     for name in ("train_data.txt", "test_data_solution.txt"):
-        columns, _, _ = parse_file(ROOT / "data/raw" / name, labelled=True)
+        columns = parse_file(ROOT / "data/raw" / name, labelled=True)[0].to_pydict()
         plots += columns["plot"] + columns["title"]
     assert in_tensorflow(cleaner, plots) == clean_texts(plots, stopwords).to_pylist()
 
