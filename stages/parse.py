@@ -15,9 +15,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from stages.common import Param, PipelineError, atomic_path, load_params, run, write_text
+from stages.common import Param, PipelineError, load_params, run, write_parquet, write_text
 
 SEPARATOR = " ::: "
 GENRE_NAME = re.compile(r"[a-z][a-z-]*")
@@ -188,11 +187,6 @@ def _check(record, names, number, first_line_of_id, known_genres):
 def to_table(columns) -> pa.Table:
     types = {"id": pa.int64(), "title": pa.string(), "genre": pa.string(), "plot": pa.string()}
     return pa.table({name: pa.array(values, type=types[name]) for name, values in columns.items()})
-
-
-def write_parquet(table: pa.Table, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
 
 
 def main() -> None:
