@@ -7,7 +7,8 @@
 Rows are drawn with replacement from the genuine files (new ids, same ` ::: `
 format), so every figure here is about time and memory only, never quality.
 Each stage runs through its real entry point in a temporary folder; "work" is its
-wall time less the interpreter's and its imports' start-up, measured apart.  The
+wall time less that of a process that only imports what the stage imported (as
+`python -X importtime` reports it, main()'s lazy imports too) and exits.  The
 naive reference (bench/naive.py) runs in the same invocation and the table gives
 our/naive ratios, since absolute times on shared machines move from run to run.
 """
@@ -57,34 +58,51 @@ def scaled_dataset(rows: int, raw: Path, seed: int) -> dict:
     return counts
 
 
-def timed(command, cwd) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of a command and the children it waited for."""
+PREPARE = ("parse", "clean", "tokenize")
+
+
+def timed(command, cwd) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MB) and output of a command and the children it waited for."""
     with tempfile.TemporaryFile() as log:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, env=ENV, stdout=log, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
-        if status != 0:
-            log.seek(0)
-            sys.exit(f"{' '.join(command)} failed:\n{log.read().decode(errors='replace')[-3000:]}")
-    return wall, usage.ru_maxrss / 1024
+        log.seek(0)
+        output = log.read().decode(errors="replace")
+    if status != 0:
+        sys.exit(f"{' '.join(map(str, command))} failed:\n{output[-3000:]}")
+    return wall, usage.ru_maxrss / 1024, output
 
 
-# The libraries each stage imports inside main(), on top of the module itself.
-LIBRARIES = {
-    "clean": ["nltk.corpus.reader"],
-    "tokenize": ["sklearn.model_selection"],
-    "baseline": ["sklearn.feature_extraction.text", "sklearn.svm", "sklearn.metrics"],
-    "train": ["stages.model", "dvclive.keras", "sklearn.metrics"],
-    "evaluate": ["stages.model", "matplotlib.pyplot"],
-    "predict": ["stages.model"],
-}
+def imported_modules(output: str) -> list[str]:
+    """The modules a process imported at top level, from its `python -X importtime` report."""
+    names = []
+    for line in output.splitlines():
+        if line.startswith("import time:"):
+            _, cumulative, name = line.split("|")
+            if cumulative.strip().isdigit() and not name.startswith("  "):
+                names.append(name.strip())
+    return names
 
 
-def startup(stage: str, cwd) -> float:
-    """Seconds to start Python and import a stage and its libraries (median of 3)."""
-    imports = ", ".join([f"stages.{stage}"] + LIBRARIES.get(stage, []))
-    return float(np.median([timed([sys.executable, "-c", f"import {imports}"], cwd)[0] for _ in range(3)]))
+def run_stage(command: list, cwd) -> tuple[float, float, float]:
+    """Wall seconds, work seconds and peak RSS (MB) of a stage.
+
+    Work is the wall time less that of a process that only imports what the stage
+    imported (main()'s lazy imports included) and exits: the interpreter's and the
+    libraries' start-up and tear-down, measured in the same folder (median of 3).
+    """
+    wall, rss, output = timed([sys.executable, "-X", "importtime"] + command, cwd)
+    imports = (
+        "import importlib\n"
+        f"for name in {imported_modules(output)!r}:\n"
+        "    try:\n        importlib.import_module(name)\n"
+        "    except Exception:\n        pass\n"
+    )
+    # -X importtime here too: its own cost, hundreds of lines on stderr, then cancels out.
+    startup = float(np.median([timed([sys.executable, "-X", "importtime", "-c", imports], cwd)[0] for _ in range(3)]))
+    return wall, wall - startup, rss
 
 
 def naive_prepare(raw: Path, vocab_size: int) -> float:
@@ -149,6 +167,8 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=108414, help="records in all (train + test)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of parse, clean, tokenize and the naive reference; the median counts (they take seconds, and one run moves by a third)")
     parser.add_argument("--no-training", action="store_true", help="skip train, evaluate, predict and the epoch comparison")
     parser.add_argument("--quality-epochs", type=int, default=5, help="epochs for the genuine-data accuracy comparison")
     parser.add_argument("--full", action="store_true", help="also `dvc repro` the whole default pipeline")
@@ -169,30 +189,28 @@ def main(argv=None) -> None:
 
         stages = ["parse", "clean", "tokenize", "baseline"]
         if not args.no_training:
-            stages += ["train", "evaluate"]
+            stages += ["train", "evaluate", "predict"]
         for stage in stages:
-            wall, rss = timed([sys.executable, "-m", f"stages.{stage}"], work)
-            start = startup(stage, work)
-            rows = n_train if stage == "train" else n_test if stage == "evaluate" else args.rows
-            results["stages"][stage] = {"wall_s": wall, "work_s": wall - start, "rows": rows, "peak_rss_mb": rss}
-        if not args.no_training:
-            command = [sys.executable, "-m", "stages.predict", "--file", "data/raw/test_data.txt",
-                       "--out", str(work / "predictions.txt"), "--top-csv", str(work / "top.csv")]
-            wall, rss = timed(command, work)
-            start = startup("predict", work)
-            results["stages"]["predict"] = {"wall_s": wall, "work_s": wall - start, "rows": n_test, "peak_rss_mb": rss}
+            command = ["-m", f"stages.{stage}"]
+            if stage == "predict":
+                command += ["--file", "data/raw/test_data.txt", "--out", str(work / "predictions.txt"),
+                            "--top-csv", str(work / "top.csv")]
+            runs = args.repeat if stage in PREPARE else 1
+            wall, work_s, rss = sorted((run_stage(command, work) for _ in range(runs)), key=lambda r: r[1])[runs // 2]
+            rows = n_train if stage == "train" else n_test if stage in ("evaluate", "predict") else args.rows
+            results["stages"][stage] = {"wall_s": wall, "work_s": work_s, "rows": rows, "peak_rss_mb": rss}
 
-        prepared = sum(results["stages"][s]["work_s"] for s in ("parse", "clean", "tokenize"))
-        naive = naive_prepare(raw, params["tokenize"]["vocab_size"])
+        prepared = sum(results["stages"][s]["work_s"] for s in PREPARE)
+        naive = float(np.median([naive_prepare(raw, params["tokenize"]["vocab_size"]) for _ in range(args.repeat)]))
         results["prepare"] = {"ours_work_s": prepared, "naive_s": naive, "speed-up": naive / prepared}
 
         repo = dvc_repo(work, raw)
-        wall, rss = timed([sys.executable, "-m", "dvc", "repro", "-q", "tokenize"], repo)
+        wall, rss, _ = timed([sys.executable, "-m", "dvc", "repro", "-q", "tokenize"], repo)
         results["dvc_repro_to_tokenize"] = {"wall_s": wall, "peak_rss_mb": rss}
         if args.full:
-            wall, rss = timed([sys.executable, "-m", "dvc", "repro", "-q"], repo)
+            wall, rss, _ = timed([sys.executable, "-m", "dvc", "repro", "-q"], repo)
             results["dvc_repro_full"] = {"wall_s": wall, "peak_rss_mb": rss}
-        wall, _ = timed([sys.executable, "-m", "dvc", "repro", "-q"] + ([] if args.full else ["tokenize"]), repo)
+        wall, _, _ = timed([sys.executable, "-m", "dvc", "repro", "-q"] + ([] if args.full else ["tokenize"]), repo)
         results["dvc_repro_noop"] = {"wall_s": wall, "of": "whole pipeline" if args.full else "parse..tokenize"}
 
         if not args.no_training:
