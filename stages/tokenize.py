@@ -1,9 +1,11 @@
 """Stage `tokenize`: vocabulary from the training text, integer sequences, validation split.
 
 Ids follow Keras' TextVectorization so the saved model maps text the same way:
-0 is padding, 1 an out-of-vocabulary word, 2.. the vocabulary by falling count
-(ties alphabetical).  No TensorFlow here: NumPy and Arrow do it in a fraction of
-the time, and the train stage hands the same vocabulary to TextVectorization.
+0 is padding, 1 an out-of-vocabulary word, 2.. the training words by falling
+count (ties alphabetical), then, with `glove_words`, GloVe's most frequent words
+that the training text lacks.  No TensorFlow here: NumPy and Arrow do it in a
+fraction of the time, and the train stage hands the same vocabulary to
+TextVectorization.
 """
 
 import json
@@ -14,10 +16,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from stages import glove
 from stages.common import Param, PipelineError, load_params, run, write_parquet, write_text
 
 PARAMS = {
     "vocab_size": Param(int, low=3),
+    "glove_words": Param(int, low=0),
     "max_len": Param(int, low=1),
     "val_split": Param(float, low=0, high=1, exclusive=True),
     "seed": Param(int, low=0),
@@ -118,6 +122,9 @@ def main() -> None:
 
     texts = train["text"].combine_chunks()
     vocabulary = build_vocabulary(texts.take(fit), params["vocab_size"])
+    # Words the training text lacks but a plot to label may hold: with GloVe's
+    # vectors they keep a meaning instead of all becoming the unknown word.
+    vocabulary += glove.frequent_words(params["glove_words"], vocabulary)
     parts = {
         "train": (train["id"].to_numpy()[fit], train_labels[fit], texts.take(fit)),
         "val": (train["id"].to_numpy()[val], train_labels[val], texts.take(val)),

