@@ -1,0 +1,27 @@
+"""The README's evidence tables come from these scripts."""
+
+import sys
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from seed_table import table  # noqa: E402
+
+
+def row(typ, setting, seed, val_acc):
+    return {"typ": typ, "tokenize.glove_words": setting, "train.seed": seed,
+            "metrics/validation.json:accuracy": val_acc, "metrics/validation.json:macro_f1": "0.2",
+            "metrics/metrics.json:accuracy": "0.4", "metrics/metrics.json:macro_f1": "0.1"}
+
+
+def test_seed_table_averages_each_setting_over_its_experiments_only():
+    rows = [
+        row("baseline", "100", "42", "0.9"),  # the workspace: a repeat, not a run of its own
+        row("branch_commit", "100", "42", "0.5"),
+        row("branch_commit", "100", "43", "0.3"),
+        row("branch_base", "0", "42", "0.2"),
+    ]
+    lines = table(rows, "tokenize.glove_words").splitlines()
+    assert lines[2].startswith("| 0 | 42 | **0.200** (0.200-0.200)")
+    assert lines[3].startswith("| 100 | 42, 43 | **0.400** (0.300-0.500) | **0.200**")
+    assert len(lines) == 4
