@@ -1,7 +1,7 @@
 """Benchmark the pipeline at scale on synthetic data resampled from the genuine sample.
 
     python -m bench.run --rows 108414            # the full public files' size
-    python -m bench.run --rows 1000000 --no-training
+    python -m bench.run --rows 1000000 --no-training --repeat 1
     python -m bench.run --rows 108414 --full     # also the whole default pipeline through DVC
 
 Rows are drawn with replacement from the genuine files (new ids, same ` ::: `
@@ -125,6 +125,7 @@ def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, valida
     validation accuracy.  fixed=True pads every batch to max_len, in shuffled order."""
     import keras
 
+    from stages import glove
     from stages.model import build_classifier, training_model
     from stages.tokenize import RESERVED, read_sequences
     from stages.train import make_batches
@@ -138,7 +139,8 @@ def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, valida
     if fixed:  # every row as long as the longest, so each batch is max_len wide
         lengths, val_len = np.full_like(lengths, x.shape[1]), np.full_like(val_len, x.shape[1])
     batches = make_batches(x, lengths, y, n_genres, params["batch_size"], params["seed"])
-    classifier = build_classifier(len(vocabulary) + RESERVED, n_genres, params)
+    vectors = glove.vectors(vocabulary, RESERVED, params["seed"])[0] if params["embedding"] == "glove" else None
+    classifier = build_classifier(len(vocabulary) + RESERVED, n_genres, params, vectors)
     model = training_model(classifier, params, epochs * len(batches))
     start = time.perf_counter()
     model.fit(batches, epochs=epochs, verbose=0)
@@ -169,11 +171,15 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of parse, clean, tokenize and the naive reference; the median counts (they take seconds, and one run moves by a third)")
-    parser.add_argument("--no-training", action="store_true", help="skip train, evaluate, predict and the epoch comparison")
+    parser.add_argument("--no-training", action="store_true",
+                        help="skip all that fits a model: baseline, train, evaluate, predict and the epoch comparison")
     parser.add_argument("--quality-epochs", type=int, default=5, help="epochs for the genuine-data accuracy comparison")
+    parser.add_argument("--quality-seeds", type=int, default=5, help="seeds averaged in that comparison")
     parser.add_argument("--full", action="store_true", help="also `dvc repro` the whole default pipeline")
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args(argv)
+    if not args.no_training and not (ROOT / "data/tokenized/val.parquet").is_file():
+        parser.error("the accuracy comparison trains on the genuine sample's split: run `dvc repro tokenize` first")
 
     results = {"rows": args.rows, "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", "stages": {}}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
@@ -187,9 +193,9 @@ def main(argv=None) -> None:
         (work / "data/external/nltk_data").symlink_to(ROOT / "data/external/nltk_data")
         n_train, n_test = results["files"]["train_data.txt"], results["files"]["test_data_solution.txt"]
 
-        stages = ["parse", "clean", "tokenize", "baseline"]
+        stages = list(PREPARE)
         if not args.no_training:
-            stages += ["train", "evaluate", "predict"]
+            stages += ["baseline", "train", "evaluate", "predict"]
         for stage in stages:
             command = ["-m", f"stages.{stage}"]
             if stage == "predict":
@@ -217,14 +223,14 @@ def main(argv=None) -> None:
             ours, rows, _ = epoch_seconds(work, params["train"], fixed=False)
             fixed, _, _ = epoch_seconds(work, params["train"], fixed=True)
             results["epoch"] = {"rows": rows, "ours_s": ours, "fixed_len_s": fixed, "speed-up": fixed / ours}
-            # One seed's validation accuracy on 211 rows moves by several points, so average three.
+            # One seed's validation accuracy on 211 rows moves by several points, so average several.
             accuracy = {"ours": [], "fixed_len": []}
-            for seed in range(3):
+            for seed in range(args.quality_seeds):
                 quality = {**params["train"], "epochs": args.quality_epochs, "seed": seed}
                 for name, fixed in (("ours", False), ("fixed_len", True)):
                     _, rows, value = epoch_seconds(ROOT, quality, fixed, args.quality_epochs, validate=True)
                     accuracy[name].append(value)
-            results["genuine_val_accuracy"] = {"epochs": args.quality_epochs, "train_rows": rows, "seeds": 3,
+            results["genuine_val_accuracy"] = {"epochs": args.quality_epochs, "train_rows": rows, "seeds": args.quality_seeds,
                                                **{name: float(np.mean(v)) for name, v in accuracy.items()}}
     report(results)
     if args.json:
