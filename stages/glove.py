@@ -27,6 +27,8 @@ def all_words() -> pa.StringArray:
 
 def frequent_words(count: int, known) -> list[str]:
     """GloVe's `count` most frequent words that cleaned text can hold (a-z only), less `known`."""
+    if count == 0:  # tokenize.glove_words: 0 needs no read of the 400,000-word list
+        return []
     words = all_words().slice(0, count)
     words = words.filter(pc.match_substring_regex(words, "^[a-z]+$"))
     return words.filter(pc.invert(pc.is_in(words, value_set=pa.array(list(known), pa.string())))).to_pylist()
