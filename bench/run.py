@@ -140,7 +140,7 @@ def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, valida
         lengths, val_len = np.full_like(lengths, x.shape[1]), np.full_like(val_len, x.shape[1])
     batches = make_batches(x, lengths, y, n_genres, params["batch_size"], params["seed"])
     vectors = glove.vectors(vocabulary, RESERVED, params["seed"])[0] if params["embedding"] == "glove" else None
-    classifier = build_classifier(len(vocabulary) + RESERVED, n_genres, params, vectors)
+    classifier = build_classifier(len(vocabulary) + RESERVED, n_genres, params, vectors, int(x.max()) + 1)
     model = training_model(classifier, params, epochs * len(batches))
     start = time.perf_counter()
     model.fit(batches, epochs=epochs, verbose=0)

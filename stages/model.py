@@ -107,18 +107,64 @@ class MaskedMaxPooling(keras.layers.Layer):
         return (input_shape[0], input_shape[2])
 
 
-def build_classifier(vocab_size: int, n_genres: int, params: dict, word_vectors=None) -> keras.Model:
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PartlyFrozenEmbedding(keras.layers.Layer):
+    """An embedding (id 0 = padding, masked) whose first `learned_rows` rows train and the rest stay fixed.
+
+    Rows for words the training text lacks (GloVe's, with tokenize.glove_words)
+    never get a gradient, yet Adam updates every row of a trainable table at every
+    step.  Two tables, one trainable, give the same weights without that cost.
+    """
+
+    def __init__(self, rows: int, dim: int, learned_rows: int, initial=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rows, self.dim, self.learned_rows = rows, dim, learned_rows
+        # A loaded model gets its values from the weights file: no initial values then.
+        initial = np.zeros((rows, dim), "float32") if initial is None else np.asarray(initial, "float32")
+        self.learned = self.add_weight(
+            shape=(learned_rows, dim), initializer=keras.initializers.Constant(initial[:learned_rows]), name="learned"
+        )
+        self.fixed = self.add_weight(
+            shape=(rows - learned_rows, dim), initializer=keras.initializers.Constant(initial[learned_rows:]),
+            trainable=False, name="fixed",
+        )
+
+    def call(self, ids):
+        if self.learned_rows == self.rows:
+            return tf.gather(self.learned, ids)
+        if self.learned_rows == 0:
+            return tf.gather(self.fixed, ids)
+        learned = ids < self.learned_rows
+        from_learned = tf.gather(self.learned, tf.where(learned, ids, 0))
+        from_fixed = tf.gather(self.fixed, tf.where(learned, 0, ids - self.learned_rows))
+        return tf.where(learned[..., None], from_learned, from_fixed)
+
+    def compute_mask(self, ids, mask=None):
+        return ids != 0
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.dim)
+
+    def get_config(self):
+        return {**super().get_config(), "rows": self.rows, "dim": self.dim, "learned_rows": self.learned_rows}
+
+
+def build_classifier(vocab_size: int, n_genres: int, params: dict, word_vectors=None, learned_rows=None) -> keras.Model:
     """Embedding -> (Bi)LSTM -> pooling over time -> Dense(softmax) on padded word ids (0 = padding).
 
     `word_vectors`, a (vocab_size, embedding_dim) array, starts the embedding from
-    pretrained vectors instead of random ones.
+    pretrained vectors instead of random ones.  Only the first `learned_rows` rows
+    of the embedding train (all, if None; none if train.embedding_trainable is false).
     """
     ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
-    initializer = "uniform" if word_vectors is None else keras.initializers.Constant(word_vectors)
-    x = keras.layers.Embedding(
-        vocab_size, params["embedding_dim"], mask_zero=True, embeddings_initializer=initializer,
-        trainable=params["embedding_trainable"], name="embedding",
-    )(ids)
+    dim = params["embedding_dim"]
+    if word_vectors is None:  # Keras' Embedding default
+        word_vectors = keras.initializers.RandomUniform(-0.05, 0.05)((vocab_size, dim))
+    if not params["embedding_trainable"]:
+        learned_rows = 0
+    elif learned_rows is None or learned_rows > vocab_size:
+        learned_rows = vocab_size
+    x = PartlyFrozenEmbedding(vocab_size, dim, learned_rows, word_vectors, name="embedding")(ids)
     x = keras.layers.SpatialDropout1D(params["dropout"], name="embedding_dropout")(x)
     lstm = keras.layers.LSTM(params["lstm_units"], return_sequences=params["pooling"] != "last", name="lstm")
     x = keras.layers.Bidirectional(lstm, name="bidirectional")(x) if params["bidirectional"] else lstm(x)

@@ -133,7 +133,8 @@ def main() -> None:
     if params["embedding"] == "glove":
         word_vectors, found = glove.vectors(vocabulary, RESERVED, params["seed"])
         print(f"GloVe vectors for {found} of {len(vocabulary)} words")
-    classifier = build_classifier(len(vocabulary) + RESERVED, len(genres), params, word_vectors)
+    # Ids above the largest in the training rows never get a gradient: they stay fixed.
+    classifier = build_classifier(len(vocabulary) + RESERVED, len(genres), params, word_vectors, int(train_x.max()) + 1)
     classifier.summary()
     weights = class_weights(train_y, len(genres), params["class_weight_power"])
     train_batches = make_batches(

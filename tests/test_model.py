@@ -8,6 +8,7 @@ import tensorflow as tf  # noqa: E402
 from conftest import SMALL_MODEL  # noqa: E402
 
 from stages.model import (  # noqa: E402
+    PartlyFrozenEmbedding,
     TrimPadding,
     build_classifier,
     build_text_model,
@@ -15,6 +16,7 @@ from stages.model import (  # noqa: E402
     load_model,
     predict_texts,
     save_model,
+    training_model,
 )
 
 VOCABULARY = ["ship", "ghost", "love"]
@@ -62,3 +64,33 @@ def test_saved_model_holds_no_optimizer_state(tmp_path):
     save_model(text_model(), tmp_path / "m.keras")
     with zipfile.ZipFile(tmp_path / "m.keras") as archive:
         assert b"optimizer" not in archive.read("model.weights.h5")
+
+
+def test_partly_frozen_embedding_looks_up_both_tables_and_trains_only_the_first():
+    initial = np.arange(12, dtype="float32").reshape(6, 2)
+    layer = PartlyFrozenEmbedding(6, 2, learned_rows=3, initial=initial)
+    ids = tf.constant([[1, 4, 2, 0], [5, 3, 0, 0]])
+    np.testing.assert_array_equal(layer(ids).numpy(), initial[ids.numpy()])
+    np.testing.assert_array_equal(layer.compute_mask(ids).numpy(), ids.numpy() != 0)
+    assert [w.name for w in layer.trainable_weights] == ["learned"]
+
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(ids))
+    (gradient,) = tape.gradient(loss, layer.trainable_weights)
+    # Learned rows get one unit per lookup (id 0 three times); lookups of ids 3-5 add nothing.
+    np.testing.assert_array_equal(tf.convert_to_tensor(gradient).numpy(), [[3, 3], [1, 1], [1, 1]])
+
+
+def test_classifier_trains_only_rows_below_learned_rows():
+    keras.utils.set_random_seed(0)
+    vectors = np.random.default_rng(0).normal(size=(8, SMALL_MODEL["embedding_dim"])).astype("float32")
+    classifier = build_classifier(8, 2, SMALL_MODEL, vectors, learned_rows=5)
+    optimizer = {"learning_rate": 0.1, "lr_schedule": "constant", "label_smoothing": 0.0}
+    model = training_model(classifier, {**SMALL_MODEL, **optimizer}, total_steps=2)
+    model.fit(np.array([[2, 3, 4, 0], [4, 3, 0, 0]]), np.eye(2), epochs=2, verbose=0)
+    embedding = classifier.get_layer("embedding")
+    # The optimizer sees only the learned rows: no update work for the others.
+    assert [tuple(w.shape) for w in embedding.trainable_weights] == [(5, SMALL_MODEL["embedding_dim"])]
+    table = np.concatenate([w.numpy() for w in embedding.weights])
+    assert not np.allclose(table[2:5], vectors[2:5])  # ids in the training rows moved
+    np.testing.assert_array_equal(table[5:], vectors[5:])  # the others did not
