@@ -18,11 +18,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from stages.common import PipelineError, run, write_parquet
+from stages.common import ROW_GROUP, PipelineError, run, write_parquet_batches
 
 NLTK_DATA = Path("data/external/nltk_data")
 IN_DIR = Path("data/parsed")
 OUT_DIR = Path("data/cleaned")
+SCHEMA = pa.schema({"id": pa.int64(), "genre": pa.string(), "text": pa.string()})
 
 # Steps 1 and 2 as a byte map: A-Z to a-z, a-z kept, every other byte to a space.
 # Each byte of a non-ASCII character is >= 0x80, so it becomes a space too, and
@@ -78,11 +79,19 @@ def clean_texts(texts, stopwords) -> pa.Array:
 def main() -> None:
     stopwords = load_stopwords()
     for split in ("train", "test"):
-        table = pq.read_table(IN_DIR / f"{split}.parquet", columns=["id", "genre", "plot"])
-        cleaned = table.set_column(2, "text", clean_texts(table["plot"].combine_chunks(), stopwords))
-        write_parquet(cleaned, OUT_DIR / f"{split}.parquet")
-        empty = pc.sum(pc.equal(cleaned["text"], "")).as_py()
-        print(f"{split}: {len(cleaned)} plots cleaned, {empty} left empty (all stopwords or symbols)")
+        source = pq.ParquetFile(IN_DIR / f"{split}.parquet")
+        empty = 0
+
+        def cleaned():
+            """A row group at a time, so memory stays flat whatever the file's size."""
+            nonlocal empty
+            for batch in source.iter_batches(batch_size=ROW_GROUP, columns=["id", "genre", "plot"]):
+                texts = clean_texts(batch["plot"], stopwords)
+                empty += pc.sum(pc.equal(texts, "")).as_py()
+                yield pa.record_batch([batch["id"], batch["genre"], texts], schema=SCHEMA)
+
+        write_parquet_batches(cleaned(), SCHEMA, OUT_DIR / f"{split}.parquet")
+        print(f"{split}: {source.metadata.num_rows} plots cleaned, {empty} left empty (all stopwords or symbols)")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 
 PARAMS_FILE = Path("params.yaml")
+ROW_GROUP = 65536  # rows per Parquet row group, and per batch for stages that stream
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -100,12 +101,22 @@ def write_text(path, text: str) -> None:
 
 
 def write_parquet(table, path) -> None:
-    """Write an Arrow table atomically, uncompressed: the next stage reads it 3-4x
-    faster, and DVC's cache, not the file, is what holds it long-term."""
+    """Write an Arrow table atomically; see write_parquet_batches."""
+    write_parquet_batches(table.to_batches(ROW_GROUP), table.schema, path)
+
+
+def write_parquet_batches(batches, schema, path) -> None:
+    """Write record batches atomically as they come, a row group each.
+
+    Uncompressed: the next stage reads it 3-4x faster, and DVC's cache, not the
+    file, is what holds it long-term.  Row groups of ROW_GROUP rows let the next
+    stage read it a group at a time, so memory does not grow with the data.
+    """
     import pyarrow.parquet as pq
 
-    with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="none")
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema, compression="none") as writer:
+        for batch in batches:
+            writer.write_batch(batch)
 
 
 def run(main) -> None:

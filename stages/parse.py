@@ -87,10 +87,6 @@ def parse_clean_file(data: bytes, names, known_genres) -> pa.Table | None:
     str.strip() would remove, such as CR) returns None, and parse_lines, the
     line-by-line reader, decides and explains.  Tests check both agree.
     """
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
     if not data:
         return None
     # The lines straight from the file's bytes, each with its newline (trimmed
@@ -100,6 +96,10 @@ def parse_clean_file(data: bytes, names, known_genres) -> pa.Table | None:
     lines = pa.Array.from_buffers(
         pa.large_string(), len(offsets) - 1, [None, pa.py_buffer(offsets.astype(np.int64)), pa.py_buffer(data)]
     )
+    try:  # checks the UTF-8 in place, where bytes.decode would make a str as big as the file
+        lines.validate(full=True)
+    except pa.ArrowInvalid:
+        return None
     parts = pc.split_pattern(lines, SEPARATOR, max_splits=len(names) - 1)
     if pc.min(pc.list_value_length(parts)).as_py() != len(names):
         return None

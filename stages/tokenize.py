@@ -50,20 +50,27 @@ def build_vocabulary(texts, vocab_size: int) -> list[str]:
     return values[order[: vocab_size - RESERVED]].tolist()
 
 
-def to_sequences(texts, vocabulary: list[str], max_len: int) -> tuple[np.ndarray, np.ndarray]:
-    """Map texts to a (rows, max_len) int32 matrix, padded after, cut after max_len words.
+def to_sequences(texts, vocabulary: list[str], max_len: int) -> tuple[pa.ListArray, np.ndarray]:
+    """Each text as a list of word ids, cut after max_len words, and its length in words before cutting.
 
-    Returns the matrix and each text's length in words before cutting.
+    Stored unpadded: plots are ~58 words, so a padded matrix would be mostly zeros
+    to write and read again; read_sequences pads.
     """
     split = split_words(texts)
     lengths = pc.list_value_length(split).to_numpy(zero_copy_only=False).astype(np.int64)
-    words = pc.list_slice(split, 0, max_len).flatten()
-    index = pc.index_in(words, value_set=pa.array(vocabulary, type=pa.string()))
-    ids = pc.fill_null(pc.add(index, RESERVED), OOV).to_numpy().astype(np.int32)
-    matrix = np.zeros((len(lengths), max_len), dtype=np.int32)
-    # A boolean mask fills row by row, left to right: the kept words' order.
-    matrix[np.arange(max_len) < np.minimum(lengths, max_len)[:, None]] = ids
-    return matrix, lengths
+    kept = pc.list_slice(split, 0, max_len)
+    index = pc.index_in(kept.flatten(), value_set=pa.array(vocabulary, type=pa.string()))
+    ids = pc.cast(pc.fill_null(pc.add(index, RESERVED), OOV), pa.int32())
+    return pa.ListArray.from_arrays(kept.offsets, ids), lengths
+
+
+def padded(sequences: pa.ListArray, width: int) -> np.ndarray:
+    """A (rows, width) int32 matrix of the sequences, padded after with 0."""
+    lengths = pc.list_value_length(sequences).to_numpy(zero_copy_only=False)
+    matrix = np.zeros((len(sequences), width), dtype=np.int32)
+    # A boolean mask fills row by row, left to right: the words' order.
+    matrix[np.arange(width) < lengths[:, None]] = sequences.flatten().to_numpy()
+    return matrix
 
 
 def stratified_split(labels: np.ndarray, val_split: float, seed: int, genres=None):
@@ -97,17 +104,16 @@ def stratified_split(labels: np.ndarray, val_split: float, seed: int, genres=Non
     return fit, np.sort(val)
 
 
-def sequences_table(ids, labels, matrix, lengths) -> pa.Table:
-    max_len = matrix.shape[1]
-    sequences = pa.FixedSizeListArray.from_arrays(pa.array(matrix.reshape(-1)), max_len)
-    return pa.table({"id": ids, "label": labels.astype(np.int32), "length": lengths, "sequence": sequences})
+def sequences_table(ids, labels, sequences, lengths, max_len: int) -> pa.Table:
+    table = pa.table({"id": ids, "label": labels.astype(np.int32), "length": lengths, "sequence": sequences})
+    return table.replace_schema_metadata({"max_len": str(max_len)})
 
 
 def read_sequences(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(matrix, lengths, labels) from a table that sequences_table wrote."""
+    """(matrix padded to max_len, lengths, labels) from a table that sequences_table wrote."""
     table = pq.read_table(path)
-    column = table["sequence"].combine_chunks()
-    matrix = column.flatten().to_numpy().reshape(len(table), column.type.list_size)
+    max_len = int(table.schema.metadata[b"max_len"])
+    matrix = padded(table["sequence"].combine_chunks(), max_len)
     return matrix, table["length"].to_numpy(), table["label"].to_numpy()
 
 
@@ -131,8 +137,8 @@ def main() -> None:
         "test": (test["id"].to_numpy(), test_labels, test["text"].combine_chunks()),
     }
     for name, (ids, labels, part_texts) in parts.items():
-        matrix, lengths = to_sequences(part_texts, vocabulary, params["max_len"])
-        write_parquet(sequences_table(ids, labels, matrix, lengths), OUT_DIR / f"{name}.parquet")
+        sequences, lengths = to_sequences(part_texts, vocabulary, params["max_len"])
+        write_parquet(sequences_table(ids, labels, sequences, lengths, params["max_len"]), OUT_DIR / f"{name}.parquet")
         cut = np.count_nonzero(lengths > params["max_len"])
         print(f"{name}: {len(ids)} rows, median {np.median(lengths):.0f} words, {cut} cut to max_len")
     write_text(OUT_DIR / "vocabulary.txt", "".join(word + "\n" for word in vocabulary))

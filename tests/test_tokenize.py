@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from stages.common import PipelineError
-from stages.tokenize import build_vocabulary, read_sequences, sequences_table, stratified_split, to_sequences
+from stages.tokenize import build_vocabulary, padded, read_sequences, sequences_table, stratified_split, to_sequences
 
 TEXTS = ["cat sat mat", "cat dog", "dog cat bird", "bird"]
 
@@ -13,8 +13,10 @@ def test_vocabulary_by_count_then_alphabet_and_capped():
 
 
 def test_sequences_are_padded_after_and_cut_after_max_len():
-    matrix, lengths = to_sequences(["cat sat mat", "zebra cat", ""], ["cat", "sat"], max_len=2)
-    assert matrix.tolist() == [[2, 3], [1, 2], [0, 0]]
+    sequences, lengths = to_sequences(["cat sat mat", "zebra cat", ""], ["cat", "sat"], max_len=2)
+    assert sequences.to_pylist() == [[2, 3], [1, 2], []]
+    matrix = padded(sequences, 3)
+    assert matrix.tolist() == [[2, 3, 0], [1, 2, 0], [0, 0, 0]]
     assert lengths.tolist() == [3, 2, 0]
     assert matrix.dtype == np.int32
 
@@ -28,8 +30,8 @@ def test_ids_match_keras_text_vectorization():
     layer = keras.layers.TextVectorization(
         vocabulary=vocabulary, standardize=None, output_sequence_length=4
     )
-    matrix, _ = to_sequences(texts, vocabulary, max_len=4)
-    assert layer(tf.constant(texts)).numpy().tolist() == matrix.tolist()
+    sequences, _ = to_sequences(texts, vocabulary, max_len=4)
+    assert layer(tf.constant(texts)).numpy().tolist() == padded(sequences, 4).tolist()
 
 
 def test_split_is_stratified_disjoint_and_reproducible():
@@ -60,11 +62,12 @@ def test_split_refuses_a_genre_with_one_row_and_an_empty_validation_split():
 def test_sequences_round_trip_through_parquet(tmp_path):
     import pyarrow.parquet as pq
 
-    matrix, lengths = to_sequences(TEXTS, ["cat", "dog"], max_len=3)
-    pq.write_table(sequences_table(np.arange(4), np.array([1, 0, 1, 2]), matrix, lengths), tmp_path / "s.parquet")
+    sequences, lengths = to_sequences(TEXTS, ["cat", "dog"], max_len=2)
+    table = sequences_table(np.arange(4), np.array([1, 0, 1, 2]), sequences, lengths, max_len=2)
+    pq.write_table(table, tmp_path / "s.parquet")
     read_matrix, read_lengths, labels = read_sequences(tmp_path / "s.parquet")
-    assert read_matrix.tolist() == matrix.tolist()
-    assert read_lengths.tolist() == lengths.tolist()
+    assert read_matrix.tolist() == [[2, 1], [2, 3], [3, 2], [1, 0]]
+    assert read_lengths.tolist() == [3, 2, 3, 1]  # before cutting
     assert labels.tolist() == [1, 0, 1, 2]
 
 
