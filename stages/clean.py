@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from stages.common import ROW_GROUP, PipelineError, run, write_parquet_batches
+from stages.common import ROW_GROUP, PipelineError, map_in_threads, run, write_parquet_batches
 
 NLTK_DATA = Path("data/external/nltk_data")
 IN_DIR = Path("data/parsed")
@@ -82,13 +82,17 @@ def main() -> None:
         source = pq.ParquetFile(IN_DIR / f"{split}.parquet")
         empty = 0
 
+        def clean_batch(batch):
+            texts = clean_texts(batch["plot"], stopwords)
+            return pa.record_batch([batch["id"], batch["genre"], texts], schema=SCHEMA)
+
         def cleaned():
             """A row group at a time, so memory stays flat whatever the file's size."""
             nonlocal empty
-            for batch in source.iter_batches(batch_size=ROW_GROUP, columns=["id", "genre", "plot"]):
-                texts = clean_texts(batch["plot"], stopwords)
-                empty += pc.sum(pc.equal(texts, "")).as_py()
-                yield pa.record_batch([batch["id"], batch["genre"], texts], schema=SCHEMA)
+            batches = source.iter_batches(batch_size=ROW_GROUP, columns=["id", "genre", "plot"])
+            for batch in map_in_threads(clean_batch, batches):
+                empty += pc.sum(pc.equal(batch["text"], "")).as_py()
+                yield batch
 
         write_parquet_batches(cleaned(), SCHEMA, OUT_DIR / f"{split}.parquet")
         print(f"{split}: {source.metadata.num_rows} plots cleaned, {empty} left empty (all stopwords or symbols)")

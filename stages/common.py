@@ -1,9 +1,11 @@
-"""Plumbing every stage shares: params, errors, atomic outputs."""
+"""Plumbing every stage shares: params, errors, atomic outputs, threads."""
 
 import difflib
 import os
 import sys
 import tempfile
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +13,7 @@ from pathlib import Path
 import yaml
 
 PARAMS_FILE = Path("params.yaml")
-ROW_GROUP = 65536  # rows per Parquet row group, and per batch for stages that stream
+ROW_GROUP = 16384  # rows per Parquet row group, and per batch for stages that stream
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -117,6 +119,22 @@ def write_parquet_batches(batches, schema, path) -> None:
     with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema, compression="none") as writer:
         for batch in batches:
             writer.write_batch(batch)
+
+
+def map_in_threads(function, items, threads: int = len(os.sched_getaffinity(0))):
+    """Yield function(item) for each item, in order, working on up to `threads` items at once.
+
+    Arrow's and NumPy's kernels release the GIL, so threads use every core; the
+    items are taken only as results are yielded, so memory holds a few at a time.
+    """
+    with ThreadPoolExecutor(threads) as pool:
+        pending = deque()
+        for item in items:
+            pending.append(pool.submit(function, item))
+            if len(pending) > threads:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def run(main) -> None:

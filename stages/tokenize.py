@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from stages import glove
-from stages.common import Param, PipelineError, load_params, run, write_parquet, write_text
+from stages.common import Param, PipelineError, load_params, map_in_threads, run, write_parquet, write_text
 
 PARAMS = {
     "vocab_size": Param(int, low=3),
@@ -136,11 +136,16 @@ def main() -> None:
         "val": (train["id"].to_numpy()[val], train_labels[val], texts.take(val)),
         "test": (test["id"].to_numpy(), test_labels, test["text"].combine_chunks()),
     }
-    for name, (ids, labels, part_texts) in parts.items():
+
+    def write_part(name):
+        ids, labels, part_texts = parts[name]
         sequences, lengths = to_sequences(part_texts, vocabulary, params["max_len"])
         write_parquet(sequences_table(ids, labels, sequences, lengths, params["max_len"]), OUT_DIR / f"{name}.parquet")
         cut = np.count_nonzero(lengths > params["max_len"])
-        print(f"{name}: {len(ids)} rows, median {np.median(lengths):.0f} words, {cut} cut to max_len")
+        return f"{name}: {len(ids)} rows, median {np.median(lengths):.0f} words, {cut} cut to max_len"
+
+    for line in map_in_threads(write_part, parts):  # the parts at once: Arrow's kernels release the GIL
+        print(line)
     write_text(OUT_DIR / "vocabulary.txt", "".join(word + "\n" for word in vocabulary))
     write_text(OUT_DIR / "genres.json", json.dumps(genres, indent=1) + "\n")
     print(f"vocabulary: {len(vocabulary)} words (+ padding and out-of-vocabulary); {len(genres)} genres")
