@@ -180,6 +180,28 @@ def build_classifier(vocab_size: int, n_genres: int, params: dict, word_vectors=
     return keras.Model(ids, probabilities, name="classifier")
 
 
+class FusedAdam(keras.optimizers.Adam):
+    """Keras' Adam, each update done by TensorFlow's fused kernel (ResourceApplyAdam).
+
+    The same arithmetic in one pass over a weight and its two moments, where
+    Keras' ops take about ten; on the embedding's ~20,000 learned rows that was a
+    quarter of each training step.  It also sums an embedding row's gradients
+    before squaring them, as Adam is defined; Keras' Adam, given the looked-up
+    slices, squares each part of a repeated word's gradient apart.
+    """
+
+    def update_step(self, gradient, variable, learning_rate):
+        index = self._get_variable_index(variable)
+        dtype = variable.dtype
+        step = tf.cast(self.iterations + 1, dtype)
+        beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
+        tf.raw_ops.ResourceApplyAdam(
+            var=variable.handle, m=self._momentums[index].value.handle, v=self._velocities[index].value.handle,
+            beta1_power=beta_1**step, beta2_power=beta_2**step, lr=tf.cast(learning_rate, dtype),
+            beta1=beta_1, beta2=beta_2, epsilon=tf.cast(self.epsilon, dtype), grad=tf.convert_to_tensor(gradient),
+        )
+
+
 def training_model(classifier: keras.Model, params: dict, total_steps: int) -> keras.Model:
     """The classifier's layers, compiled for training.
 
@@ -191,7 +213,7 @@ def training_model(classifier: keras.Model, params: dict, total_steps: int) -> k
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
     model = keras.Model(classifier.inputs, classifier.outputs, name="training")
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
+        optimizer=FusedAdam(learning_rate),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=params["label_smoothing"]),
         metrics=["accuracy"],
     )

@@ -8,6 +8,7 @@ import tensorflow as tf  # noqa: E402
 from conftest import SMALL_MODEL  # noqa: E402
 
 from stages.model import (  # noqa: E402
+    FusedAdam,
     PartlyFrozenEmbedding,
     TrimPadding,
     build_classifier,
@@ -94,3 +95,18 @@ def test_classifier_trains_only_rows_below_learned_rows():
     table = np.concatenate([w.numpy() for w in embedding.weights])
     assert not np.allclose(table[2:5], vectors[2:5])  # ids in the training rows moved
     np.testing.assert_array_equal(table[5:], vectors[5:])  # the others did not
+
+
+def test_fused_adam_updates_as_keras_adam_does():
+    initial = np.arange(8, dtype="float32").reshape(4, 2)
+    fused_table, keras_table = keras.Variable(initial), keras.Variable(initial)
+    fused, plain = FusedAdam(0.1), keras.optimizers.Adam(0.1)
+    for rows in ([0, 2, 2], [1], [3, 0]):  # an embedding's gradient: the rows a batch looked up
+        values = tf.constant(np.arange(2 * len(rows), dtype="float32").reshape(-1, 2) - 1)
+        gradient = tf.IndexedSlices(values, tf.constant(rows), dense_shape=(4, 2))
+        fused.apply([gradient], [fused_table])
+        # Adam's definition: the rows' gradients summed first (Keras' Adam, given the
+        # slices themselves, squares a repeated row's parts before adding them).
+        plain.apply([tf.convert_to_tensor(gradient)], [keras_table])
+        np.testing.assert_allclose(fused_table.numpy(), keras_table.numpy(), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(fused_table.numpy(), initial)
