@@ -121,6 +121,11 @@ def write_parquet_batches(batches, schema, path) -> None:
             writer.write_batch(batch)
 
 
+def row_groups(array):
+    """The array in slices of ROW_GROUP rows (views, no copies)."""
+    return (array.slice(start, ROW_GROUP) for start in range(0, len(array), ROW_GROUP))
+
+
 def map_in_threads(function, items, threads: int = len(os.sched_getaffinity(0))):
     """Yield function(item) for each item, in order, working on up to `threads` items at once.
 

@@ -17,7 +17,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from stages import glove
-from stages.common import Param, PipelineError, load_params, map_in_threads, run, write_parquet, write_text
+from stages.common import (
+    Param, PipelineError, load_params, map_in_threads, row_groups, run, write_parquet_batches, write_text,
+)
 
 PARAMS = {
     "vocab_size": Param(int, low=3),
@@ -41,12 +43,17 @@ def split_words(texts) -> pa.ListArray:
 
 
 def build_vocabulary(texts, vocab_size: int) -> list[str]:
-    """The `vocab_size - 2` most frequent words, most frequent first, ties alphabetical."""
-    words = split_words(texts).flatten()
-    counts = pc.value_counts(words)
-    values = counts.field("values").to_numpy(zero_copy_only=False)
-    freq = counts.field("counts").to_numpy()
-    order = np.lexsort((values, -freq))
+    """The `vocab_size - 2` most frequent words, most frequent first, ties alphabetical.
+
+    Words are counted a row group at a time (in threads) and the counts added up,
+    so memory holds one group's words, not the whole text's.
+    """
+    texts = pa.array(texts, type=pa.string())
+    groups = map_in_threads(lambda group: pc.value_counts(split_words(group).flatten()), row_groups(texts))
+    counts = pa.Table.from_struct_array(pa.chunked_array(list(groups), pa.struct({"values": pa.string(), "counts": pa.int64()})))
+    counts = counts.group_by("values").aggregate([("counts", "sum")])
+    values = counts["values"].to_numpy()
+    order = np.lexsort((values, -counts["counts_sum"].to_numpy()))
     return values[order[: vocab_size - RESERVED]].tolist()
 
 
@@ -104,13 +111,34 @@ def stratified_split(labels: np.ndarray, val_split: float, seed: int, genres=Non
     return fit, np.sort(val)
 
 
-def sequences_table(ids, labels, sequences, lengths, max_len: int) -> pa.Table:
-    table = pa.table({"id": ids, "label": labels.astype(np.int32), "length": lengths, "sequence": sequences})
-    return table.replace_schema_metadata({"max_len": str(max_len)})
+def sequences_schema(max_len: int) -> pa.Schema:
+    fields = {"id": pa.int64(), "label": pa.int32(), "length": pa.int64(), "sequence": pa.list_(pa.int32())}
+    return pa.schema(fields, metadata={"max_len": str(max_len)})
+
+
+def write_sequences(path, ids, labels, texts, vocabulary: list[str], max_len: int) -> np.ndarray:
+    """Write the texts' sequences with their ids and labels, a row group at a time
+    (in threads); return every text's length in words."""
+    schema = sequences_schema(max_len)
+    rows = pa.table({"id": ids, "label": labels.astype(np.int32), "text": texts})
+    lengths = []
+
+    def group(part):
+        sequences, group_lengths = to_sequences(part["text"].combine_chunks(), vocabulary, max_len)
+        columns = [part["id"].combine_chunks(), part["label"].combine_chunks(), group_lengths, sequences]
+        return pa.record_batch(columns, schema=schema)
+
+    def batches():
+        for batch in map_in_threads(group, row_groups(rows)):
+            lengths.append(batch["length"].to_numpy())
+            yield batch
+
+    write_parquet_batches(batches(), schema, path)
+    return np.concatenate(lengths)
 
 
 def read_sequences(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(matrix padded to max_len, lengths, labels) from a table that sequences_table wrote."""
+    """(matrix padded to max_len, lengths, labels) from a file that write_sequences wrote."""
     table = pq.read_table(path)
     max_len = int(table.schema.metadata[b"max_len"])
     matrix = padded(table["sequence"].combine_chunks(), max_len)
@@ -136,16 +164,10 @@ def main() -> None:
         "val": (train["id"].to_numpy()[val], train_labels[val], texts.take(val)),
         "test": (test["id"].to_numpy(), test_labels, test["text"].combine_chunks()),
     }
-
-    def write_part(name):
-        ids, labels, part_texts = parts[name]
-        sequences, lengths = to_sequences(part_texts, vocabulary, params["max_len"])
-        write_parquet(sequences_table(ids, labels, sequences, lengths, params["max_len"]), OUT_DIR / f"{name}.parquet")
+    for name, (ids, labels, part_texts) in parts.items():
+        lengths = write_sequences(OUT_DIR / f"{name}.parquet", ids, labels, part_texts, vocabulary, params["max_len"])
         cut = np.count_nonzero(lengths > params["max_len"])
-        return f"{name}: {len(ids)} rows, median {np.median(lengths):.0f} words, {cut} cut to max_len"
-
-    for line in map_in_threads(write_part, parts):  # the parts at once: Arrow's kernels release the GIL
-        print(line)
+        print(f"{name}: {len(ids)} rows, median {np.median(lengths):.0f} words, {cut} cut to max_len")
     write_text(OUT_DIR / "vocabulary.txt", "".join(word + "\n" for word in vocabulary))
     write_text(OUT_DIR / "genres.json", json.dumps(genres, indent=1) + "\n")
     print(f"vocabulary: {len(vocabulary)} words (+ padding and out-of-vocabulary); {len(genres)} genres")

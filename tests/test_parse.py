@@ -56,3 +56,19 @@ def test_stripped_class_is_exactly_what_str_strip_removes():
     characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     matched = pc.match_substring_regex(pa.array(characters), f"^{STRIPPED}$").to_numpy(zero_copy_only=False)
     assert {c for c, m in zip(characters, matched) if m} == {c for c in characters if c.isspace()}
+
+
+def test_row_groups_parse_as_the_whole_file_and_duplicates_across_them_are_found(tmp_path, monkeypatch):
+    import pytest
+
+    from stages import common
+    from stages.common import PipelineError
+
+    lines = [f"{i} ::: Title {i} ::: drama ::: Plot number {i}.\n" for i in range(1, 8)]
+    whole, _, _ = parse_file(write(tmp_path, "".join(lines)), labelled=True)
+    monkeypatch.setattr(common, "ROW_GROUP", 3)  # 7 lines: three groups, in threads
+    grouped, _, _ = parse_file(write(tmp_path, "".join(lines)), labelled=True)
+    assert grouped.to_pydict() == whole.to_pydict()
+    assert grouped["id"].num_chunks == 3
+    with pytest.raises(PipelineError, match=r"train_data.txt:6: id 2 already used on line 2"):
+        parse_file(write(tmp_path, "".join(lines[:5] + [lines[1]] + lines[6:])), labelled=True)

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from stages.common import PipelineError
-from stages.tokenize import build_vocabulary, padded, read_sequences, sequences_table, stratified_split, to_sequences
+from stages import common
+from stages.tokenize import build_vocabulary, padded, read_sequences, stratified_split, to_sequences, write_sequences
 
 TEXTS = ["cat sat mat", "cat dog", "dog cat bird", "bird"]
 
@@ -59,16 +60,24 @@ def test_split_refuses_a_genre_with_one_row_and_an_empty_validation_split():
         stratified_split(np.array([0] * 10 + [1] * 10), 0.01, seed=0)
 
 
-def test_sequences_round_trip_through_parquet(tmp_path):
+def test_sequences_round_trip_through_parquet_in_row_groups(tmp_path, monkeypatch):
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    sequences, lengths = to_sequences(TEXTS, ["cat", "dog"], max_len=2)
-    table = sequences_table(np.arange(4), np.array([1, 0, 1, 2]), sequences, lengths, max_len=2)
-    pq.write_table(table, tmp_path / "s.parquet")
-    read_matrix, read_lengths, labels = read_sequences(tmp_path / "s.parquet")
+    monkeypatch.setattr(common, "ROW_GROUP", 3)  # 4 texts: two row groups
+    path = tmp_path / "s.parquet"
+    lengths = write_sequences(path, np.arange(4), np.array([1, 0, 1, 2]), pa.array(TEXTS), ["cat", "dog"], max_len=2)
+    assert pq.ParquetFile(path).metadata.num_row_groups == 2
+    read_matrix, read_lengths, labels = read_sequences(path)
     assert read_matrix.tolist() == [[2, 1], [2, 3], [3, 2], [1, 0]]
-    assert read_lengths.tolist() == [3, 2, 3, 1]  # before cutting
+    assert read_lengths.tolist() == lengths.tolist() == [3, 2, 3, 1]  # before cutting
     assert labels.tolist() == [1, 0, 1, 2]
+
+
+def test_vocabulary_counts_add_up_across_row_groups(monkeypatch):
+    whole = build_vocabulary(TEXTS * 3, vocab_size=100)
+    monkeypatch.setattr(common, "ROW_GROUP", 2)
+    assert build_vocabulary(TEXTS * 3, vocab_size=100) == whole == ["cat", "bird", "dog", "mat", "sat"]
 
 
 def test_empty_texts_add_no_word():
