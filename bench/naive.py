@@ -2,10 +2,18 @@
 
 Row by row pandas `.apply` cleaning, a Python dict tokenizer, every sequence
 padded to a fixed 200 words.  Not used by the pipeline.
+
+    python -m bench.naive RAW_DIR VOCAB_SIZE   # prints the seconds taken, imports excluded
+
+bench.run runs it in its own process, as the stages run, so its memory never
+counts towards the pipeline's.
 """
 
 import re
+import sys
+import time
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 
@@ -39,3 +47,21 @@ def tokenize(train_texts, texts, vocab_size: int):
         ids = [index.get(word, 1) for word in text.split()][:FIXED_LEN]
         matrix[row, : len(ids)] = ids
     return matrix
+
+
+def main(raw: Path, vocab_size: int) -> float:
+    """Seconds to parse, clean and tokenize the files in `raw` (imports excluded)."""
+    import pandas  # noqa: F401  (imported before the clock starts)
+
+    from stages.clean import load_stopwords
+
+    stopwords = load_stopwords(Path(__file__).resolve().parents[1] / "data/external/nltk_data")
+    start = time.perf_counter()
+    train = clean(parse(raw / "train_data.txt", True), stopwords)
+    test = clean(parse(raw / "test_data_solution.txt", True), stopwords)
+    tokenize(train["text"], list(train["text"]) + list(test["text"]), vocab_size)
+    return time.perf_counter() - start
+
+
+if __name__ == "__main__":
+    print(main(Path(sys.argv[1]), int(sys.argv[2])))

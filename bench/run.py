@@ -107,17 +107,7 @@ def run_stage(command: list, cwd) -> tuple[float, float, float]:
 
 def naive_prepare(raw: Path, vocab_size: int) -> float:
     """Seconds the naive reference takes to parse, clean and tokenize (imports excluded)."""
-    import pandas  # noqa: F401  (imported before the clock starts)
-
-    from bench import naive
-    from stages.clean import load_stopwords
-
-    stopwords = load_stopwords(ROOT / "data/external/nltk_data")
-    start = time.perf_counter()
-    train = naive.clean(naive.parse(raw / "train_data.txt", True), stopwords)
-    test = naive.clean(naive.parse(raw / "test_data_solution.txt", True), stopwords)
-    naive.tokenize(train["text"], list(train["text"]) + list(test["text"]), vocab_size)
-    return time.perf_counter() - start
+    return float(timed([sys.executable, "-m", "bench.naive", str(raw), str(vocab_size)], ROOT)[2].split()[-1])
 
 
 def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, validate: bool = False):
@@ -170,7 +160,7 @@ def main(argv=None) -> None:
     parser.add_argument("--rows", type=int, default=108414, help="records in all (train + test)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of parse, clean, tokenize and the naive reference; the median counts (they take seconds, and one run moves by a third)")
+                        help="runs of parse, clean, tokenize, the naive reference and the epoch comparison; the median counts (one run moves by a third)")
     parser.add_argument("--no-training", action="store_true",
                         help="skip all that fits a model: baseline, train, evaluate, predict and the epoch comparison")
     parser.add_argument("--quality-epochs", type=int, default=5, help="epochs for the genuine-data accuracy comparison")
@@ -220,8 +210,9 @@ def main(argv=None) -> None:
         results["dvc_repro_noop"] = {"wall_s": wall, "of": "whole pipeline" if args.full else "parse..tokenize"}
 
         if not args.no_training:
-            ours, rows, _ = epoch_seconds(work, params["train"], fixed=False)
-            fixed, _, _ = epoch_seconds(work, params["train"], fixed=True)
+            # Alternated and repeated: a neighbour's load on a shared machine hits both alike.
+            timings = [[epoch_seconds(work, params["train"], fixed)[:2] for fixed in (False, True)] for _ in range(args.repeat)]
+            (ours, rows), (fixed, _) = (sorted(pair[side] for pair in timings)[args.repeat // 2] for side in (0, 1))
             results["epoch"] = {"rows": rows, "ours_s": ours, "fixed_len_s": fixed, "speed-up": fixed / ours}
             # One seed's validation accuracy on 211 rows moves by several points, so average several.
             accuracy = {"ours": [], "fixed_len": []}

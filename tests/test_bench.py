@@ -1,0 +1,21 @@
+"""The benchmark still runs end to end (tiny size: this checks that it works, not its figures)."""
+
+import json
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_bench_runs_the_stages_and_the_naive_reference(tmp_path):
+    out = tmp_path / "bench.json"
+    subprocess.run(
+        [sys.executable, "-m", "bench.run", "--rows", "3000", "--no-training", "--repeat", "1", "--json", str(out)],
+        cwd=ROOT, check=True, capture_output=True,
+    )
+    results = json.loads(out.read_text())
+    assert results["files"] == {"train_data.txt": 1500, "test_data_solution.txt": 1500}
+    assert list(results["stages"]) == ["parse", "clean", "tokenize"]
+    assert all(stage["rows"] == 3000 and stage["peak_rss_mb"] > 0 for stage in results["stages"].values())
+    assert results["prepare"]["naive_s"] > 0 and results["prepare"]["ours_work_s"] > 0
+    assert results["dvc_repro_noop"]["wall_s"] < results["dvc_repro_to_tokenize"]["wall_s"]
