@@ -82,7 +82,7 @@ def parse_file(path: Path, labelled: bool, known_genres=None, on_error: str = "f
 
 
 def parse_clean_file(data: bytes, names, known_genres) -> pa.Table | None:
-    """The whole file at once with Arrow kernels, when it is plainly well formed.
+    """The whole file with Arrow kernels, a row group of lines at a time, when it is plainly well formed.
 
     Any doubt (bad UTF-8, a blank line, a field count, an empty field, an id or
     genre out of order, a field that still starts or ends with whitespace that

@@ -57,11 +57,12 @@ def build_vocabulary(texts, vocab_size: int) -> list[str]:
     return values[order[: vocab_size - RESERVED]].tolist()
 
 
-def to_sequences(texts, vocabulary: list[str], max_len: int) -> tuple[pa.ListArray, np.ndarray]:
+def to_sequences(texts, vocabulary, max_len: int) -> tuple[pa.ListArray, np.ndarray]:
     """Each text as a list of word ids, cut after max_len words, and its length in words before cutting.
 
     Stored unpadded: plots are ~58 words, so a padded matrix would be mostly zeros
-    to write and read again; read_sequences pads.
+    to write and read again; read_sequences pads.  `vocabulary` is a list of words
+    or, for many calls, an Arrow string array (then used as it is).
     """
     split = split_words(texts)
     lengths = pc.list_value_length(split).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -116,10 +117,11 @@ def sequences_schema(max_len: int) -> pa.Schema:
     return pa.schema(fields, metadata={"max_len": str(max_len)})
 
 
-def write_sequences(path, ids, labels, texts, vocabulary: list[str], max_len: int) -> np.ndarray:
+def write_sequences(path, ids, labels, texts, vocabulary, max_len: int) -> np.ndarray:
     """Write the texts' sequences with their ids and labels, a row group at a time
     (in threads); return every text's length in words."""
     schema = sequences_schema(max_len)
+    vocabulary = pa.array(vocabulary, pa.string())  # once, not once per row group
     rows = pa.table({"id": ids, "label": labels.astype(np.int32), "text": texts})
     lengths = []
 
