@@ -1,4 +1,4 @@
-"""Stage `clean`: normalise plot text for the tokenizer.
+"""Stage `clean`: normalise plot text (with `with_title`, title and plot) for the tokenizer.
 
 The rule, shared with the model's own PlotCleaner layer (stages/model.py) so
 that a saved model cleans raw text exactly as training did:
@@ -18,8 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from stages.common import ROW_GROUP, PipelineError, map_in_threads, run, write_parquet_batches
+from stages.common import ROW_GROUP, Param, PipelineError, load_params, map_in_threads, run, write_parquet_batches
 
+PARAMS = {"with_title": Param(bool)}
 NLTK_DATA = Path("data/external/nltk_data")
 IN_DIR = Path("data/parsed")
 OUT_DIR = Path("data/cleaned")
@@ -76,20 +77,26 @@ def clean_texts(texts, stopwords) -> pa.Array:
     return pc.binary_join(pa.ListArray.from_arrays(pa.array(kept_offsets), flat.filter(keep)), " ")
 
 
+def model_text(title, plot, with_title: bool):
+    """What the model reads, as its TitleAndPlot layer makes it: the plot, or the title, a space and the plot."""
+    return pc.binary_join_element_wise(title, plot, " ") if with_title else plot
+
+
 def main() -> None:
+    with_title = load_params("clean", PARAMS)["with_title"]
     stopwords = load_stopwords()
     for split in ("train", "test"):
         source = pq.ParquetFile(IN_DIR / f"{split}.parquet")
         empty = 0
 
         def clean_batch(batch):
-            texts = clean_texts(batch["plot"], stopwords)
+            texts = clean_texts(model_text(batch["title"], batch["plot"], with_title), stopwords)
             return pa.record_batch([batch["id"], batch["genre"], texts], schema=SCHEMA)
 
         def cleaned():
             """A row group at a time, so memory stays flat whatever the file's size."""
             nonlocal empty
-            batches = source.iter_batches(batch_size=ROW_GROUP, columns=["id", "genre", "plot"])
+            batches = source.iter_batches(batch_size=ROW_GROUP, columns=["id", "genre", "title", "plot"])
             for batch in map_in_threads(clean_batch, batches):
                 empty += pc.sum(pc.equal(batch["text"], "")).as_py()
                 yield batch

@@ -85,8 +85,8 @@ def main() -> None:
 
     model = load_model(MODEL_FILE)
     genres = genre_names(model)
-    test = pq.read_table(TEST_FILE, columns=["genre", "plot"])
-    probabilities = predict_texts(model, test["plot"].to_pylist())
+    test = pq.read_table(TEST_FILE, columns=["genre", "title", "plot"])
+    probabilities = predict_texts(model, test["plot"].to_pylist(), test["title"].to_pylist())
     predicted = np.array(genres)[probabilities.argmax(axis=1)].tolist()
     true = test["genre"].to_pylist()
 

@@ -1,6 +1,6 @@
 """The Keras model: a classifier on word ids, and the end-to-end model that is saved.
 
-The saved model takes raw plot text and returns genre probabilities.  It carries
+The saved model takes raw text (plot and title) and returns genre probabilities.  It carries
 its own cleaning (the stopword list), vocabulary and genre names, so loading it
 needs only the .keras file and this module, whose import registers the custom
 layers for Keras' safe mode.
@@ -56,6 +56,26 @@ class PlotCleaner(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class TitleAndPlot(keras.layers.Layer):
+    """The text the model reads: the plot, or with clean.with_title the title, a space and the plot."""
+
+    def __init__(self, with_title: bool, **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        self.with_title = with_title
+
+    def call(self, title_and_plot):
+        title, plot = title_and_plot
+        return tf.strings.join([title, plot], " ") if self.with_title else plot
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1]
+
+    def get_config(self):
+        return {**super().get_config(), "with_title": self.with_title}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class TrimPadding(keras.layers.Layer):
     """Drop the padding columns no row of the batch uses: the LSTM then runs only
     as many steps as the batch's longest text, not max_len."""
@@ -105,6 +125,42 @@ class MaskedMaxPooling(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class AttentionPooling(keras.layers.Layer):
+    """A learned weighted mean over the time steps that are not padding (additive attention).
+
+    Each step scores v . tanh(W h + b); a softmax over the text's own steps
+    turns the scores into weights, so the words that tell the genre count most.
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.supports_masking = True
+        self.score_hidden = keras.layers.Dense(units, activation="tanh", name="score_hidden")
+        self.score = keras.layers.Dense(1, use_bias=False, name="score")
+
+    def build(self, input_shape):
+        self.score_hidden.build(input_shape)
+        self.score.build((*input_shape[:-1], self.units))
+
+    def call(self, sequences, mask=None):
+        scores = self.score(self.score_hidden(sequences))[..., 0]
+        if mask is not None:
+            scores = tf.where(mask, scores, tf.float32.min)
+        weights = tf.nn.softmax(scores, axis=1)
+        return tf.reduce_sum(weights[..., None] * sequences, axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
@@ -168,7 +224,9 @@ def build_classifier(vocab_size: int, n_genres: int, params: dict, word_vectors=
     x = keras.layers.SpatialDropout1D(params["dropout"], name="embedding_dropout")(x)
     lstm = keras.layers.LSTM(params["lstm_units"], return_sequences=params["pooling"] != "last", name="lstm")
     x = keras.layers.Bidirectional(lstm, name="bidirectional")(x) if params["bidirectional"] else lstm(x)
-    if params["pooling"] != "last":  # max, mean or max_mean over the LSTM's outputs
+    if params["pooling"] == "attention":
+        x = AttentionPooling(params["lstm_units"], name="attention_over_time")(x)
+    elif params["pooling"] != "last":  # max, mean or max_mean over the LSTM's outputs
         pooled = []
         if "max" in params["pooling"]:
             pooled.append(MaskedMaxPooling(name="max_over_time")(x))
@@ -220,17 +278,18 @@ def training_model(classifier: keras.Model, params: dict, total_steps: int) -> k
     return model
 
 
-def build_text_model(classifier, vocabulary, stopwords, genres, max_len: int) -> keras.Model:
-    """Raw plot text in, genre probabilities out."""
-    texts = keras.Input(shape=(), dtype="string", name="plot")
-    cleaned = PlotCleaner(stopwords, name="cleaner")(texts)
+def build_text_model(classifier, vocabulary, stopwords, genres, max_len: int, with_title: bool = False) -> keras.Model:
+    """Raw title and plot text in, genre probabilities out (the title is read only if `with_title`)."""
+    title = keras.Input(shape=(), dtype="string", name="title")
+    plot = keras.Input(shape=(), dtype="string", name="plot")
+    cleaned = PlotCleaner(stopwords, name="cleaner")(TitleAndPlot(with_title, name="text")([title, plot]))
     vectorize = keras.layers.TextVectorization(
         vocabulary=vocabulary, standardize=None, split="whitespace",
         output_mode="int", output_sequence_length=max_len, name="vectorizer",
     )
     ids = TrimPadding(name="trim_padding")(vectorize(cleaned))
     probabilities = GenreNames(genres, name="genres")(classifier(ids))
-    return keras.Model(texts, probabilities, name="movie_genre_classifier")
+    return keras.Model({"title": title, "plot": plot}, probabilities, name="movie_genre_classifier")
 
 
 def save_model(model: keras.Model, path) -> None:
@@ -280,17 +339,21 @@ def genre_names(model: keras.Model) -> list[str]:
     return model.get_layer("genres").genres
 
 
-def predict_texts(model: keras.Model, texts, batch_size: int = 256):
-    """Genre probabilities for raw texts, as a (texts, genres) array in input order.
+def predict_texts(model: keras.Model, plots, titles=None, batch_size: int = 256):
+    """Genre probabilities for raw plots (and their titles, "" if None), as a (plots, genres) array in input order.
 
     Texts go through in order of length so each batch is padded only to its
     longest text.
     """
-    texts = list(texts)
+    plots = list(plots)
+    titles = [""] * len(plots) if titles is None else list(titles)
+    if len(titles) != len(plots):
+        raise ValueError(f"{len(titles)} titles for {len(plots)} plots")
     forward = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
-    order = np.argsort([len(text) for text in texts], kind="stable")
-    probabilities = np.zeros((len(texts), len(genre_names(model))), dtype=np.float32)
-    for start in range(0, len(texts), batch_size):
+    order = np.argsort([len(title) + len(plot) for title, plot in zip(titles, plots)], kind="stable")
+    probabilities = np.zeros((len(plots), len(genre_names(model))), dtype=np.float32)
+    for start in range(0, len(plots), batch_size):
         rows = order[start : start + batch_size]
-        probabilities[rows] = forward(tf.constant([texts[i] for i in rows])).numpy()
+        batch = {"title": tf.constant([titles[i] for i in rows]), "plot": tf.constant([plots[i] for i in rows])}
+        probabilities[rows] = forward(batch).numpy()
     return probabilities

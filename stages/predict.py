@@ -83,7 +83,7 @@ def main(argv=None) -> None:
         return
 
     columns = parse_file(args.file, labelled=is_labelled(args.file))[0].to_pydict()
-    ranked = top_genres(predict_texts(model, columns["plot"]), genres, k)
+    ranked = top_genres(predict_texts(model, columns["plot"], columns["title"]), genres, k)
     best = [row[0][0] for row in ranked]
     if args.out:
         write_text(args.out, prediction_lines(columns["id"], columns["title"], best))

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from stages import glove
-from stages.clean import load_stopwords
+from stages import clean
 from stages.common import Param, PipelineError, load_params, run, write_text
 from stages.tokenize import OUT_DIR as TOKENIZED, RESERVED, read_sequences
 
@@ -24,7 +24,7 @@ PARAMS = {
     "embedding_trainable": Param(bool),
     "bidirectional": Param(bool),
     "lstm_units": Param(int, low=1),
-    "pooling": Param(str, choices=("last", "max", "mean", "max_mean")),
+    "pooling": Param(str, choices=("last", "max", "mean", "max_mean", "attention")),
     "dropout": Param(float, low=0, high=1),
     "learning_rate": Param(float, low=0, exclusive=True),
     "lr_schedule": Param(str, choices=("constant", "cosine")),
@@ -111,6 +111,7 @@ def make_batches(matrix, lengths, labels, n_genres, batch_size, seed=None, row_w
 def main() -> None:
     params = load_params("train", PARAMS)
     check_params(params)
+    with_title = load_params("clean", clean.PARAMS)["with_title"]  # the saved model must read the same text
     import keras
     import tensorflow as tf
     from dvclive import Live
@@ -181,7 +182,7 @@ def main() -> None:
     validation["best_epoch"] = int(monitored.argmin() if monitor == "val_loss" else monitored.argmax()) + 1
     validation["epochs_run"] = len(monitored)
 
-    text_model = build_text_model(classifier, vocabulary, load_stopwords(), genres, train_x.shape[1])
+    text_model = build_text_model(classifier, vocabulary, clean.load_stopwords(), genres, train_x.shape[1], with_title)
     save_model(text_model, MODEL_FILE)
     write_text(VALIDATION_FILE, json.dumps(validation, indent=2) + "\n")
     shutil.rmtree(LOG_DIR, ignore_errors=True)

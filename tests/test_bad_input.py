@@ -188,7 +188,7 @@ def test_no_input_raises_anything_but_a_clear_error(tmp_path_factory, data, on_e
         ("train", "epochs: 0", "'train.epochs' is 0; it must be an integer >= 1"),
         ("train", "epochs: three", "'train.epochs' is 'three'; it must be an integer >= 1"),
         ("train", "bidirectional: 1", "'train.bidirectional' is 1; it must be true or false"),
-        ("train", "pooling: avg", "'train.pooling' is 'avg'; it must be one of last, max, mean, max_mean"),
+        ("train", "pooling: avg", "'train.pooling' is 'avg'; it must be one of last, max, mean, max_mean, attention"),
         ("tokenize", "val_split: 1.0", "'tokenize.val_split' is 1.0; it must be a number in (0, 1)"),
         ("tokenize", "vocab_size: 2", "'tokenize.vocab_size' is 2; it must be an integer >= 3"),
         ("tokenize", "max_len: 0", "'tokenize.max_len' is 0; it must be an integer >= 1"),

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -85,3 +86,18 @@ def test_model_cleans_any_text_as_the_clean_stage_does(texts):
 
     words = load_stopwords(ROOT / "data/external/nltk_data")
     assert in_tensorflow(PlotCleaner(words), texts) == clean_texts(texts, words).to_pylist()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.text(), st.text()), min_size=1, max_size=5), st.booleans())
+def test_model_joins_title_and_plot_as_the_clean_stage_does(rows, with_title):
+    import tensorflow as tf
+
+    from stages.clean import model_text
+    from stages.model import TitleAndPlot
+
+    titles, plots = (list(column) for column in zip(*rows))
+    joined = TitleAndPlot(with_title)([tf.constant(titles), tf.constant(plots)])
+    expected = [f"{title} {plot}" for title, plot in rows] if with_title else plots
+    assert [t.decode("utf-8") for t in joined.numpy()] == expected
+    assert model_text(pa.array(titles), pa.array(plots), with_title).to_pylist() == expected

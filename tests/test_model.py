@@ -8,6 +8,7 @@ import tensorflow as tf  # noqa: E402
 from conftest import SMALL_MODEL  # noqa: E402
 
 from stages.model import (  # noqa: E402
+    AttentionPooling,
     FusedAdam,
     PartlyFrozenEmbedding,
     TrimPadding,
@@ -42,13 +43,32 @@ def test_saved_model_predicts_from_raw_text_with_safe_mode(tmp_path):
     save_model(model, path)
     loaded = load_model(path)
     texts = ["The GHOST ship!", "a love story, 1999", "nothing known here at all, none"]
-    expected = model(tf.constant(texts)).numpy()
+    expected = model({"title": tf.constant([""] * 3), "plot": tf.constant(texts)}).numpy()
     got = predict_texts(loaded, texts, batch_size=2)
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     assert got.shape == (3, 3)
     np.testing.assert_allclose(got.sum(axis=1), 1, rtol=1e-5)
     assert genre_names(loaded) == GENRES
     assert list(tmp_path.iterdir()) == [path]  # no temporary file left behind
+
+
+def test_title_is_read_only_by_a_model_built_with_title(tmp_path):
+    def probabilities(with_title, titles):
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(0)
+        classifier = build_classifier(len(VOCABULARY) + 2, len(GENRES), SMALL_MODEL)
+        model = build_text_model(classifier, VOCABULARY, ["the"], GENRES, max_len=5, with_title=with_title)
+        save_model(model, tmp_path / "m.keras")
+        return predict_texts(load_model(tmp_path / "m.keras"), ["a love story"] * 2, titles)
+
+    np.testing.assert_allclose(probabilities(False, ["Ghost Ship", ""]), probabilities(False, None))
+    with_title = probabilities(True, ["Ghost Ship", ""])
+    # Read with the title it is "ghost ship a love story"; with an empty title, the plot alone.
+    np.testing.assert_allclose(with_title[0], probabilities(True, ["", "Ghost Ship a love story"])[1], rtol=1e-6)
+    np.testing.assert_allclose(with_title[1], probabilities(False, None)[1], rtol=1e-6)
+    assert not np.allclose(with_title[0], with_title[1])
+    with pytest.raises(ValueError, match="1 titles for 2 plots"):
+        probabilities(True, ["Ghost Ship"])
 
 
 def test_same_weights_save_to_the_same_bytes(tmp_path):
@@ -65,6 +85,32 @@ def test_saved_model_holds_no_optimizer_state(tmp_path):
     save_model(text_model(), tmp_path / "m.keras")
     with zipfile.ZipFile(tmp_path / "m.keras") as archive:
         assert b"optimizer" not in archive.read("model.weights.h5")
+
+
+def test_attention_pooling_weighs_only_the_unpadded_steps():
+    keras.utils.set_random_seed(0)
+    layer = AttentionPooling(3)
+    sequences = tf.constant(np.random.default_rng(0).normal(size=(2, 4, 5)), "float32")
+    mask = tf.constant([[True, True, True, False], [True, True, False, False]])
+    pooled = layer(sequences, mask=mask).numpy()
+    # Whatever the padded steps hold, the result is the same.
+    changed = tf.where(mask[..., None], sequences, 1e6)
+    np.testing.assert_allclose(layer(changed, mask=mask).numpy(), pooled, rtol=1e-6)
+    # With the score's weights at zero every real step weighs the same: the masked mean.
+    layer.score.kernel.assign(tf.zeros_like(layer.score.kernel))
+    expected = [sequences[0, :3].numpy().mean(axis=0), sequences[1, :2].numpy().mean(axis=0)]
+    np.testing.assert_allclose(layer(sequences, mask=mask).numpy(), expected, rtol=1e-5)
+
+
+def test_saved_model_with_attention_pooling_loads_the_same(tmp_path):
+    keras.utils.set_random_seed(0)
+    classifier = build_classifier(len(VOCABULARY) + 2, len(GENRES), {**SMALL_MODEL, "pooling": "attention"})
+    model = build_text_model(classifier, VOCABULARY, ["the"], GENRES, max_len=5)
+    save_model(model, tmp_path / "m.keras")
+    texts = ["ghost ship", "love love ghost"]
+    np.testing.assert_allclose(
+        predict_texts(load_model(tmp_path / "m.keras"), texts), predict_texts(model, texts), rtol=1e-6
+    )
 
 
 def test_partly_frozen_embedding_looks_up_both_tables_and_trains_only_the_first():
