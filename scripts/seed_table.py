@@ -1,6 +1,10 @@
 """Compare settings over several seeds, from `dvc exp show --csv`, as a Markdown table.
 
     dvc exp show --csv --drop '.*per_genre.*' | python scripts/seed_table.py tokenize.glove_words
+    dvc exp show --csv --drop '.*per_genre.*' | python scripts/seed_table.py clean.with_title base- title-
+
+The second form keeps only the experiments whose names start with one of the
+prefixes, for when other sweeps of the same commit vary other params.
 
 One seed's validation figures move by several points on the 211 validation rows,
 so a setting is judged by its mean over seeds (queue them with
@@ -19,14 +23,24 @@ FIGURES = {
 }
 
 
-def table(rows: list[dict], param: str) -> str:
+def setting_order(setting: str):
+    """Numbers by value, then words alphabetically."""
+    try:
+        return (0, float(setting), "")
+    except ValueError:
+        return (1, 0.0, setting)
+
+
+def table(rows: list[dict], param: str, name_prefixes: tuple[str, ...] = ("",)) -> str:
     runs = defaultdict(dict)  # setting -> seed -> figures
     for row in rows:
         if row["typ"] == "baseline" or not row.get(param) or not row.get(FIGURES["val acc"]):
             continue  # experiments only: the workspace and commits repeat one of them
+        if not row.get("Experiment", "").startswith(name_prefixes):
+            continue
         runs[row[param]][row["train.seed"]] = [float(row[column]) for column in FIGURES.values()]
     lines = [f"| {param} | seeds | " + " | ".join(FIGURES) + " |", "|---|---|" + "---|" * len(FIGURES)]
-    for setting, by_seed in sorted(runs.items(), key=lambda item: float(item[0])):
+    for setting, by_seed in sorted(runs.items(), key=lambda item: setting_order(item[0])):
         seeds = sorted(by_seed, key=int)
         means = [sum(by_seed[s][i] for s in seeds) / len(seeds) for i in range(len(FIGURES))]
         cells = [f"**{mean:.3f}** ({min(by_seed[s][i] for s in seeds):.3f}-{max(by_seed[s][i] for s in seeds):.3f})"
@@ -36,6 +50,6 @@ def table(rows: list[dict], param: str) -> str:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) < 2:
         sys.exit(__doc__)
-    print(table(list(csv.DictReader(sys.stdin)), sys.argv[1]))
+    print(table(list(csv.DictReader(sys.stdin)), sys.argv[1], tuple(sys.argv[2:]) or ("",)))

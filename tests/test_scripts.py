@@ -8,8 +8,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from seed_table import table  # noqa: E402
 
 
-def row(typ, setting, seed, val_acc):
-    return {"typ": typ, "tokenize.glove_words": setting, "train.seed": seed,
+def row(typ, setting, seed, val_acc, name="", param="tokenize.glove_words"):
+    return {"Experiment": name, "typ": typ, param: setting, "train.seed": seed,
             "metrics/validation.json:accuracy": val_acc, "metrics/validation.json:macro_f1": "0.2",
             "metrics/metrics.json:accuracy": "0.4", "metrics/metrics.json:macro_f1": "0.1"}
 
@@ -24,4 +24,16 @@ def test_seed_table_averages_each_setting_over_its_experiments_only():
     lines = table(rows, "tokenize.glove_words").splitlines()
     assert lines[2].startswith("| 0 | 42 | **0.200** (0.200-0.200)")
     assert lines[3].startswith("| 100 | 42, 43 | **0.400** (0.300-0.500) | **0.200**")
+    assert len(lines) == 4
+
+
+def test_seed_table_keeps_only_the_named_experiments_and_orders_words():
+    rows = [
+        row("branch_commit", "True", "42", "0.5", "title-s42", "clean.with_title"),
+        row("branch_commit", "False", "42", "0.3", "base-s42", "clean.with_title"),
+        row("branch_commit", "False", "42", "0.9", "attn-s42", "clean.with_title"),  # another sweep
+    ]
+    lines = table(rows, "clean.with_title", ("base-", "title-")).splitlines()
+    assert lines[2].startswith("| False | 42 | **0.300**")
+    assert lines[3].startswith("| True | 42 | **0.500**")
     assert len(lines) == 4
