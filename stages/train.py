@@ -11,8 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stages import glove
-from stages import clean
+from stages import clean, glove
 from stages.common import Param, PipelineError, load_params, run, write_text
 from stages.tokenize import OUT_DIR as TOKENIZED, RESERVED, read_sequences
 
