@@ -171,7 +171,7 @@ def main(argv=None) -> None:
     parser.add_argument("--rows", type=int, default=108414, help="records in all (train + test)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of parse, clean, tokenize, the naive reference and the epoch comparison; the median counts (one run moves by a third)")
+                        help="runs of parse, clean, tokenize and the naive reference (the median counts: one run moves by a third), and of the epoch comparison (each side's fastest run counts)")
     parser.add_argument("--no-training", action="store_true",
                         help="skip all that fits a model: baseline, train, evaluate, predict and the epoch comparison")
     parser.add_argument("--quality-epochs", type=int, default=5, help="epochs for the genuine-data accuracy comparison")

@@ -2,7 +2,7 @@
 
 The reference every experiment is compared with: `metrics/baseline.json` has the
 same keys as `metrics/metrics.json`. Defaults were chosen by 4-fold
-cross-validation on the training file (README, Baseline).
+cross-validation on the training file (README, Params).
 """
 
 import json
