@@ -1,14 +1,15 @@
-# The two set-up commands of the README: `make repro` and `make test`.
-# Each builds the virtual environment from requirements.txt when it is missing
-# or older than requirements.txt, and pulls the inputs from the DVC remote.
+# The README's set-up commands: `make repro` and `make test` (and, while editing,
+# `make test-fast` and `make lint`). Each builds the virtual environment from
+# requirements.txt when it is missing or older, and pulls the inputs from the DVC remote.
 
 VENV := .venv
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 INPUTS := data/raw.dvc data/external/nltk_data.dvc
-# `dvc plots show` uses this page (.dvc/config, plots.html_template): Vega inlined, no CDN.
+# `dvc plots show`'s page with Vega inlined, no CDN; set in .dvc/config.local (not in git),
+# so a fresh clone before `make` still gets DVC's own page.
 PLOTS_TEMPLATE := .dvc/offline-plots.html
 
-.PHONY: repro test inputs
+.PHONY: repro test test-fast lint inputs
 
 repro: inputs
 	dvc repro
@@ -16,11 +17,19 @@ repro: inputs
 test: inputs
 	python -m pytest
 
+# Under a minute: everything but the tests that run the pipeline, train models or time things.
+test-fast: inputs
+	python -m pytest -m "not slow"
+
+lint: $(VENV)/installed
+	ruff check .
+
 inputs: $(VENV)/installed $(PLOTS_TEMPLATE)
 	dvc pull $(INPUTS)
 
 $(PLOTS_TEMPLATE): scripts/offline_plots_template.py $(VENV)/installed
 	python scripts/offline_plots_template.py $@
+	dvc config --local plots.html_template offline-plots.html
 
 $(VENV)/installed: requirements.txt
 	python3 -m venv $(VENV)

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from bench.epoch import WARM_UP_STEPS
+
 ROOT = Path(__file__).resolve().parents[1]
 GENUINE = ROOT / "data" / "raw"
 FULL_TRAIN_SHARE = 54214 / 108414  # the public files' split
@@ -36,7 +38,7 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
 
 def scaled_dataset(rows: int, raw: Path, seed: int) -> dict:
     """Write train_data.txt, test_data_solution.txt and test_data.txt with `rows` records in all."""
-    from stages.parse import SEPARATOR, parse_file
+    from movie_genre.records import SEPARATOR, parse_file
 
     rng = np.random.default_rng(seed)
     n_train = round(rows * FULL_TRAIN_SHARE)
@@ -110,47 +112,20 @@ def naive_prepare(raw: Path, vocab_size: int) -> float:
     return float(timed([sys.executable, "-m", "bench.naive", str(raw), str(vocab_size)], ROOT)[2].split()[-1])
 
 
-WARM_UP_STEPS = 5
+# The epoch comparisons: name -> (changes to the default train params, every batch padded to max_len)
+EPOCH_SIDES = {
+    "ours": ({}, False),
+    "fixed_len": ({}, True),
+    "native": ({"arithmetic": "native"}, False),
+    "keras_adam": ({"optimizer": "adam"}, False),
+}
 
 
-def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, validate: bool = False):
-    """Train the default model on the tokenized training split: seconds per epoch, rows,
-    validation accuracy and warm-up seconds.  fixed=True pads every batch to max_len.
-
-    Without `validate`, a few steps run before the clock: Keras traces the training
-    step on its first batch (seconds, once per training run, not per epoch).
-    """
-    import keras
-
-    from stages import glove
-    from stages.model import build_classifier, training_model
-    from stages.tokenize import RESERVED, read_sequences
-    from stages.train import make_batches
-
-    keras.utils.set_random_seed(params["seed"])
-    tokenized = work / "data" / "tokenized"
-    vocabulary = (tokenized / "vocabulary.txt").read_text().splitlines()
-    n_genres = len(json.loads((tokenized / "genres.json").read_text()))
-    x, lengths, y = read_sequences(tokenized / "train.parquet")
-    val_x, val_len, val_y = read_sequences(tokenized / "val.parquet")
-    if fixed:  # every row as long as the longest, so each batch is max_len wide
-        lengths, val_len = np.full_like(lengths, x.shape[1]), np.full_like(val_len, x.shape[1])
-    batches = make_batches(x, lengths, y, n_genres, params["batch_size"], params["seed"])
-    vectors = glove.vectors(vocabulary, RESERVED, params["seed"])[0] if params["embedding"] == "glove" else None
-    classifier = build_classifier(len(vocabulary) + RESERVED, n_genres, params, vectors, int(x.max()) + 1)
-    model = training_model(classifier, params, epochs * len(batches))
-    start = time.perf_counter()
-    if not validate:
-        model.fit(batches, epochs=1, steps_per_epoch=WARM_UP_STEPS, verbose=0)
-    warm_up = time.perf_counter() - start
-    start = time.perf_counter()
-    model.fit(batches, epochs=epochs, verbose=0)
-    seconds = (time.perf_counter() - start) / epochs
-    accuracy = None
-    if validate:
-        val = make_batches(val_x, val_len, val_y, n_genres, params["batch_size"])
-        accuracy = float(model.evaluate(val, verbose=0, return_dict=True)["accuracy"])
-    return seconds, len(x), accuracy, warm_up
+def epoch_run(work: Path, params: dict, fixed: bool, epochs: int = 1, validate: bool = False) -> dict:
+    """bench/epoch.py in its own process (TensorFlow fixes its arithmetic per process)."""
+    command = [sys.executable, "-m", "bench.epoch", str(work), json.dumps(params), "--epochs", str(epochs)]
+    command += ["--fixed"] * fixed + ["--validate"] * validate
+    return json.loads(timed(command, ROOT)[2].strip().splitlines()[-1])
 
 
 def dvc_repo(work: Path, raw: Path) -> Path:
@@ -159,7 +134,8 @@ def dvc_repo(work: Path, raw: Path) -> Path:
     repo.mkdir()
     for name in ("dvc.yaml", "params.yaml"):
         shutil.copy2(ROOT / name, repo / name)
-    shutil.copytree(ROOT / "stages", repo / "stages", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("stages", "movie_genre"):
+        shutil.copytree(ROOT / package, repo / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(raw, repo / "data/raw")
     shutil.copytree(ROOT / "data/external/nltk_data", repo / "data/external/nltk_data")
     timed([sys.executable, "-m", "dvc", "init", "--no-scm", "-q"], repo)
@@ -171,7 +147,8 @@ def main(argv=None) -> None:
     parser.add_argument("--rows", type=int, default=108414, help="records in all (train + test)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of parse, clean, tokenize and the naive reference (the median counts: one run moves by a third), and of the epoch comparison (each side's fastest run counts)")
+                        help="runs of parse, clean, tokenize and the naive reference (the median counts: one run "
+                        "moves by a third), and of the epoch comparison (each side's fastest run counts)")
     parser.add_argument("--no-training", action="store_true",
                         help="skip all that fits a model: baseline, train, evaluate, predict and the epoch comparison")
     parser.add_argument("--quality-epochs", type=int, default=5, help="epochs for the genuine-data accuracy comparison")
@@ -182,7 +159,8 @@ def main(argv=None) -> None:
     if not args.no_training and not (ROOT / "data/tokenized/val.parquet").is_file():
         parser.error("the accuracy comparison trains on the genuine sample's split: run `dvc repro tokenize` first")
 
-    results = {"rows": args.rows, "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}", "stages": {}}
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    results = {"rows": args.rows, "machine": machine, "stages": {}}
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         work = Path(tmp) / "work"
         raw = work / "data" / "raw"
@@ -224,32 +202,41 @@ def main(argv=None) -> None:
             # Alternated and repeated; the fastest run of each side counts. A neighbour's
             # load on a shared machine only adds time, and it slows whole epochs of
             # this length (by about 40%, seen here), so a median of 3 can still be one.
-            timings = [[epoch_seconds(work, params["train"], fixed) for fixed in (False, True)] for _ in range(args.repeat)]
-            (ours, rows, _, warm_up), (fixed, _, _, _) = (min(pair[side] for pair in timings) for side in (0, 1))
-            results["epoch"] = {"rows": rows, "ours_s": ours, "fixed_len_s": fixed, "speed-up": fixed / ours,
-                                "warm_up_s": warm_up, "runs_ours_s": [pair[0][0] for pair in timings],
-                                "runs_fixed_len_s": [pair[1][0] for pair in timings]}
+            runs = {name: [] for name in EPOCH_SIDES}
+            for _ in range(args.repeat):
+                for name, (changes, fixed) in EPOCH_SIDES.items():
+                    runs[name].append(epoch_run(work, {**params["train"], **changes}, fixed))
+            fastest = {name: min(side, key=lambda run: run["seconds"]) for name, side in runs.items()}
+            results["epoch"] = {"rows": fastest["ours"]["rows"], "warm_up_s": fastest["ours"]["warm_up_s"],
+                                **{f"{name}_s": run["seconds"] for name, run in fastest.items()},
+                                "runs": {name: [run["seconds"] for run in side] for name, side in runs.items()}}
             # One seed's validation accuracy on 211 rows moves by several points, so average several.
             accuracy = {"ours": [], "fixed_len": []}
             for seed in range(args.quality_seeds):
                 quality = {**params["train"], "epochs": args.quality_epochs, "seed": seed}
                 for name, fixed in (("ours", False), ("fixed_len", True)):
-                    _, rows, value, _ = epoch_seconds(ROOT, quality, fixed, args.quality_epochs, validate=True)
-                    accuracy[name].append(value)
-            results["genuine_val_accuracy"] = {"epochs": args.quality_epochs, "train_rows": rows, "seeds": args.quality_seeds,
-                                               **{name: float(np.mean(v)) for name, v in accuracy.items()}}
+                    run = epoch_run(ROOT, quality, fixed, args.quality_epochs, validate=True)
+                    accuracy[name].append(run["accuracy"])
+            results["genuine_val_accuracy"] = {
+                "epochs": args.quality_epochs, "train_rows": run["rows"], "seeds": args.quality_seeds,
+                **{name: float(np.mean(v)) for name, v in accuracy.items()},
+            }
     report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 
 
 def report(r: dict) -> None:
-    print(f"rows: {r['rows']:,} ({r['files']['train_data.txt']:,} train + {r['files']['test_data_solution.txt']:,} test); {r['machine']}")
+    files = r["files"]
+    print(f"rows: {r['rows']:,} ({files['train_data.txt']:,} train + {files['test_data_solution.txt']:,} test); "
+          f"{r['machine']}")
     print(f"{'stage':<10} {'wall s':>8} {'work s':>8} {'rows':>10} {'rows/s':>10} {'peak RSS MB':>12}")
     for name, s in r["stages"].items():
-        print(f"{name:<10} {s['wall_s']:8.2f} {s['work_s']:8.2f} {s['rows']:10,} {s['rows'] / s['work_s']:10,.0f} {s['peak_rss_mb']:12,.0f}")
+        print(f"{name:<10} {s['wall_s']:8.2f} {s['work_s']:8.2f} {s['rows']:10,} {s['rows'] / s['work_s']:10,.0f} "
+              f"{s['peak_rss_mb']:12,.0f}")
     p = r["prepare"]
-    print(f"parse+clean+tokenize work: ours {p['ours_work_s']:.2f} s, naive {p['naive_s']:.2f} s -> {p['speed-up']:.2f}x")
+    print(f"parse+clean+tokenize work: ours {p['ours_work_s']:.2f} s, naive {p['naive_s']:.2f} s "
+          f"-> {p['speed-up']:.2f}x")
     d = r["dvc_repro_to_tokenize"]
     print(f"dvc repro parse..tokenize (start-ups included): {d['wall_s']:.2f} s, peak RSS {d['peak_rss_mb']:,.0f} MB")
     if "dvc_repro_full" in r:
@@ -258,10 +245,14 @@ def report(r: dict) -> None:
     print(f"dvc repro with everything cached ({r['dvc_repro_noop']['of']}): {r['dvc_repro_noop']['wall_s']:.2f} s")
     if "epoch" in r:
         e = r["epoch"]
-        print(f"train epoch on {e['rows']:,} rows: ours {e['ours_s']:.1f} s, fixed 200 {e['fixed_len_s']:.1f} s -> {e['speed-up']:.2f}x "
-              f"(after {WARM_UP_STEPS} warm-up steps: {e['warm_up_s']:.1f} s, tracing included)")
-        print(f"  every run: ours {', '.join(f'{t:.1f}' for t in e['runs_ours_s'])} s; "
-              f"fixed 200 {', '.join(f'{t:.1f}' for t in e['runs_fixed_len_s'])} s")
+        print(f"train epoch on {e['rows']:,} rows (after {WARM_UP_STEPS} warm-up steps: {e['warm_up_s']:.1f} s, "
+              "tracing included); fastest run of each:")
+        print(f"  ours (portable arithmetic, fused Adam, per-batch padding): {e['ours_s']:.1f} s")
+        for name, label in (("fixed_len", "every batch padded to max_len"), ("native", "native arithmetic"),
+                            ("keras_adam", "Keras' Adam")):
+            print(f"  {label}: {e[name + '_s']:.1f} s -> ours is {e[name + '_s'] / e['ours_s']:.2f}x as fast")
+        for name, seconds in e["runs"].items():
+            print(f"  every run, {name}: {', '.join(f'{t:.1f}' for t in seconds)} s")
         q = r["genuine_val_accuracy"]
         print(f"genuine sample, val accuracy after {q['epochs']} epochs, mean of {q['seeds']} seeds: "
               f"ours {q['ours']:.4f}, fixed 200 {q['fixed_len']:.4f}")

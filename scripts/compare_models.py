@@ -1,24 +1,23 @@
 """Print the LSTM's and the baseline's test figures side by side, as a Markdown table.
 
-    python scripts/compare_models.py            # from metrics/metrics.json and metrics/baseline.json
+    python scripts/compare_models.py     # from metrics/{metrics,baseline,per_genre,baseline_per_genre}.json
 """
 
 import json
 from pathlib import Path
 
 
-def table(lstm: dict, baseline: dict) -> str:
+def table(lstm: dict, baseline: dict, lstm_genres: dict, baseline_genres: dict) -> str:
     rows = ["| | LSTM | TF-IDF + LinearSVC |", "|---|---|---|"]
     for key in ("accuracy", "macro_f1", "weighted_f1"):
-        rows.append(f"| **{key}** | {lstm[key]:.4f} | {baseline[key]:.4f} |")
+        rows.append(f"| **{key}** | {lstm['test'][key]:.4f} | {baseline['test'][key]:.4f} |")
     rows += ["", "| genre (test rows) | LSTM F1 | baseline F1 |", "|---|---|---|"]
-    ranked = sorted(lstm["per_genre"], key=lambda g: -lstm["per_genre"][g]["support"])
-    for genre in ranked:
-        ours, theirs = lstm["per_genre"][genre], baseline["per_genre"][genre]
+    for genre in sorted(lstm_genres, key=lambda g: -lstm_genres[g]["support"]):
+        ours, theirs = lstm_genres[genre], baseline_genres[genre]
         rows.append(f"| {genre} ({ours['support']}) | {ours['f1']:.2f} | {theirs['f1']:.2f} |")
     return "\n".join(rows)
 
 
 if __name__ == "__main__":
-    metrics = Path("metrics")
-    print(table(json.loads((metrics / "metrics.json").read_text()), json.loads((metrics / "baseline.json").read_text())))
+    names = ("metrics.json", "baseline.json", "per_genre.json", "baseline_per_genre.json")
+    print(table(*(json.loads((Path("metrics") / name).read_text()) for name in names)))

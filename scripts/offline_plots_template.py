@@ -2,8 +2,8 @@
 
 DVC's own page loads Vega, Vega-Lite and Vega-Embed from a CDN, so on a machine
 without the internet its charts stay blank.  vl-convert ships those libraries in
-its wheel; this puts them inside the page.  `.dvc/config` points
-`plots.html_template` at the file; `make` writes it.
+its wheel; this puts them inside the page.  `make` writes it and points
+`plots.html_template` at it in .dvc/config.local (not in git).
 
     python scripts/offline_plots_template.py .dvc/offline-plots.html
 """

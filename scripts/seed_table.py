@@ -1,7 +1,7 @@
 """Compare settings over several seeds, from `dvc exp show --csv`, as a Markdown table.
 
-    dvc exp show --csv --drop '.*per_genre.*' | python scripts/seed_table.py tokenize.glove_words
-    dvc exp show --csv --drop '.*per_genre.*' | python scripts/seed_table.py clean.with_title base- title-
+    dvc exp show --csv | python scripts/seed_table.py tokenize.glove_words
+    dvc exp show --csv | python scripts/seed_table.py clean.with_title base- title-
 
 The second form keeps only the experiments whose names start with one of the
 prefixes, for when other sweeps of the same commit vary other params.
@@ -15,12 +15,18 @@ import csv
 import sys
 from collections import defaultdict
 
+# metrics/metrics.json's keys; `dvc exp show --csv` names a column `FILE:KEY`, or
+# `KEY` alone when no other metrics file has that key.
 FIGURES = {
-    "val acc": "metrics/validation.json:accuracy",
-    "val macro F1": "metrics/validation.json:macro_f1",
-    "test acc": "metrics/metrics.json:accuracy",
-    "test macro F1": "metrics/metrics.json:macro_f1",
+    "val acc": "validation.accuracy",
+    "val macro F1": "validation.macro_f1",
+    "test acc": "test.accuracy",
+    "test macro F1": "test.macro_f1",
 }
+
+
+def figure(row: dict, key: str) -> str | None:
+    return row.get(f"metrics/metrics.json:{key}") or row.get(key)
 
 
 def setting_order(setting: str):
@@ -34,11 +40,11 @@ def setting_order(setting: str):
 def table(rows: list[dict], param: str, name_prefixes: tuple[str, ...] = ("",)) -> str:
     runs = defaultdict(dict)  # setting -> seed -> figures
     for row in rows:
-        if row["typ"] == "baseline" or not row.get(param) or not row.get(FIGURES["val acc"]):
+        if row["typ"] == "baseline" or not row.get(param) or not figure(row, FIGURES["val acc"]):
             continue  # experiments only: the workspace and commits repeat one of them
         if not row.get("Experiment", "").startswith(name_prefixes):
             continue
-        runs[row[param]][row["train.seed"]] = [float(row[column]) for column in FIGURES.values()]
+        runs[row[param]][row["train.seed"]] = [float(figure(row, key)) for key in FIGURES.values()]
     lines = [f"| {param} | seeds | " + " | ".join(FIGURES) + " |", "|---|---|" + "---|" * len(FIGURES)]
     for setting, by_seed in sorted(runs.items(), key=lambda item: setting_order(item[0])):
         seeds = sorted(by_seed, key=int)

@@ -11,11 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = [
-    "dvc.yaml", "params.yaml", "stages", "scripts", ".dvc/config", ".dvc/.gitignore", ".dvcignore",
-    ".gitignore", "data/raw.dvc", "data/.gitignore", "data/external/nltk_data.dvc",
-    "data/external/.gitignore", "data/raw", "data/external/nltk_data",
-]
+# Pulled by `make`, not in git: a fresh clone has them after `dvc pull`.
+INPUTS = ["data/raw", "data/external/nltk_data"]
 # A tiny classifier for tests that need a real Keras model but not a trained one.
 SMALL_MODEL = {
     "embedding_dim": 4, "embedding_trainable": True, "bidirectional": False, "lstm_units": 4,
@@ -41,16 +38,24 @@ def stages_run(output):
     return re.findall(r"Running stage '(\w+)'", output)
 
 
+def project_files() -> list[str]:
+    """What a fresh clone holds: the files git tracks, and new ones it does not ignore."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout
+    return [name for name in listed.split("\0") if name and (ROOT / name).is_file()]
+
+
 def copy_repo(repo: Path) -> Path:
-    """Copy the project's tracked files and pulled inputs into `repo`, a git repository."""
-    for name in COPIED:
-        source, target = ROOT / name, repo / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if source.is_dir():
-            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(source, target)
+    """A fresh clone of the project in `repo` (a new git repository), with the pulled inputs."""
+    for name in project_files():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, repo / name)
+    for name in INPUTS:
+        shutil.copytree(ROOT / name, repo / name)
     run(repo, sys.executable, "scripts/offline_plots_template.py", ".dvc/offline-plots.html")
+    run(repo, sys.executable, "-m", "dvc", "config", "--local", "plots.html_template", "offline-plots.html")
     run(repo, "git", "init", "-q")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "copy")

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stages.common import PipelineError
-from stages.parse import parse_clean_file, parse_file, parse_lines
+from movie_genre.errors import PipelineError
+from movie_genre.records import parse_clean_file, parse_file, parse_lines
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAIN = "1 ::: Alpha (2001) ::: drama ::: A quiet plot.\n2 ::: Beta ::: thriller ::: A tense plot.\n"

@@ -4,7 +4,10 @@ import json
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow
 
 
 def test_bench_runs_the_stages_and_the_naive_reference(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stages.clean import clean_texts, load_stopwords
+from movie_genre.text import clean_texts, load_stopwords
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,7 @@ def test_pinned_corpus_has_the_179_word_english_list(stopwords):
 
 
 def test_missing_corpus_is_a_clear_error(tmp_path):
-    from stages.common import PipelineError
+    from movie_genre.errors import PipelineError
 
     with pytest.raises(PipelineError, match="stopwords corpus is missing; run `dvc pull"):
         load_stopwords(tmp_path)
@@ -58,7 +58,7 @@ def test_cleaning_is_idempotent_and_leaves_only_words(text):
 
 @pytest.fixture(scope="module")
 def cleaner(stopwords):
-    from stages.model import PlotCleaner
+    from movie_genre.modeling.layers import PlotCleaner
 
     return PlotCleaner(stopwords)
 
@@ -70,7 +70,7 @@ def in_tensorflow(cleaner, texts):
 
 
 def test_model_cleans_the_genuine_sample_as_the_clean_stage_does(stopwords, cleaner):
-    from stages.parse import parse_file
+    from movie_genre.records import parse_file
 
     plots = []
     for name in ("train_data.txt", "test_data_solution.txt"):
@@ -82,7 +82,7 @@ def test_model_cleans_the_genuine_sample_as_the_clean_stage_does(stopwords, clea
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(), min_size=1, max_size=5))
 def test_model_cleans_any_text_as_the_clean_stage_does(texts):
-    from stages.model import PlotCleaner
+    from movie_genre.modeling.layers import PlotCleaner
 
     words = load_stopwords(ROOT / "data/external/nltk_data")
     assert in_tensorflow(PlotCleaner(words), texts) == clean_texts(texts, words).to_pylist()
@@ -93,8 +93,8 @@ def test_model_cleans_any_text_as_the_clean_stage_does(texts):
 def test_model_joins_title_and_plot_as_the_clean_stage_does(rows, with_title):
     import tensorflow as tf
 
-    from stages.clean import model_text
-    from stages.model import TitleAndPlot
+    from movie_genre.modeling.layers import TitleAndPlot
+    from movie_genre.text import model_text
 
     titles, plots = (list(column) for column in zip(*rows))
     joined = TitleAndPlot(with_title)([tf.constant(titles), tf.constant(plots)])

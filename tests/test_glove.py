@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from stages import glove
+from movie_genre import glove
 
 
 def test_frequent_words_are_what_cleaned_text_can_hold_less_the_known_ones():

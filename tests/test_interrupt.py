@@ -7,7 +7,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, copy_repo, dvc, stages_run
+
+pytestmark = pytest.mark.slow
 
 MODEL = "models/movie_genre_classification_model.keras"
 
@@ -18,7 +21,7 @@ def test_atomic_write_killed_midway_keeps_the_old_file(tmp_path):
     writer = subprocess.Popen(
         [sys.executable, "-c", (
             "import sys, time\n"
-            "from stages.common import atomic_path\n"
+            "from movie_genre.files import atomic_path\n"
             f"with atomic_path({str(target)!r}) as tmp:\n"
             "    with open(tmp, 'w') as f:\n"
             "        f.write('new, half'); f.flush(); print('writing', flush=True); time.sleep(60)\n"

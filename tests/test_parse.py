@@ -1,4 +1,4 @@
-from stages.parse import parse_file
+from movie_genre.records import parse_file
 
 GOOD = (
     "1 ::: Oscar et la dame rose (2009) ::: drama ::: Oscar, 10, learns what nobody tells him.\n"
@@ -51,7 +51,7 @@ def test_stripped_class_is_exactly_what_str_strip_removes():
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from stages.parse import STRIPPED
+    from movie_genre.records import STRIPPED
 
     characters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     matched = pc.match_substring_regex(pa.array(characters), f"^{STRIPPED}$").to_numpy(zero_copy_only=False)
@@ -61,8 +61,8 @@ def test_stripped_class_is_exactly_what_str_strip_removes():
 def test_row_groups_parse_as_the_whole_file_and_duplicates_across_them_are_found(tmp_path, monkeypatch):
     import pytest
 
-    from stages import common
-    from stages.common import PipelineError
+    from movie_genre import files as common
+    from movie_genre.errors import PipelineError
 
     lines = [f"{i} ::: Title {i} ::: drama ::: Plot number {i}.\n" for i in range(1, 8)]
     whole, _, _ = parse_file(write(tmp_path, "".join(lines)), labelled=True)

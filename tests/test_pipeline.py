@@ -1,16 +1,41 @@
-"""The real pipeline through DVC, in a temporary copy of the repository."""
+"""The real pipeline through DVC, in a fresh copy of the repository."""
 
 import json
+import platform
+import re
+import shlex
 
+import pytest
 import yaml
+from conftest import ROOT, dvc, run, stages_run
 
-from conftest import ROOT, dvc, stages_run
+pytestmark = pytest.mark.slow
 
 STAGES = ["parse", "clean", "tokenize", "train", "evaluate", "baseline", "predict"]
+FIGURES = ("accuracy", "macro_f1", "weighted_f1")
+# Where oneDNN's AVX2 kernels run (any x86-64 CPU with AVX2 or newer) the model is
+# byte for byte the committed one; elsewhere (ARM) only close to it.
+TOLERANCE = 0.03
+# The README's one short command for a table of experiments.
+README_EXP_SHOW = shlex.split(
+    re.search(r"^dvc exp show --no-pager (.+)$", (ROOT / "README.md").read_text(encoding="utf-8"), re.M).group(1)
+)
+
+
+def portable_cpu() -> bool:
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    try:
+        with open("/proc/cpuinfo") as f:
+            return " avx2" in f.read()
+    except OSError:
+        return True  # x86-64 without /proc (macOS): every Mac that runs TensorFlow 2.21 has AVX2
 
 
 def test_repro_runs_every_stage_and_writes_every_output(repo, first_run):
-    assert sorted(stages_run(first_run)) == sorted(STAGES)
+    # A fresh clone holds baseline's outputs in git, up to date: DVC need not rerun it.
+    assert sorted(stages_run(first_run)) == sorted(set(STAGES) - {"baseline"})
+    assert "Stage 'baseline' didn't change, skipping" in first_run
     assert stages_run(first_run).index("train") < stages_run(first_run).index("evaluate")
     dvc_yaml = yaml.safe_load((repo / "dvc.yaml").read_text())
     for stage in dvc_yaml["stages"].values():
@@ -22,28 +47,33 @@ def test_repro_runs_every_stage_and_writes_every_output(repo, first_run):
 
 def test_metrics_have_the_promised_shape(repo, first_run):
     metrics = json.loads((repo / "metrics/metrics.json").read_text())
-    assert {"accuracy", "macro_f1", "weighted_f1", "per_genre"} <= set(metrics)
-    assert len(metrics["per_genre"]) == 27
-    assert sum(g["support"] for g in metrics["per_genre"].values()) == 3670
-    assert all(set(g) == {"precision", "recall", "f1", "support"} for g in metrics["per_genre"].values())
+    assert list(metrics) == ["test", "validation"]
+    assert list(metrics["test"]) == list(FIGURES)
+    assert list(metrics["validation"]) == [*FIGURES, "best_epoch", "epochs_run"]
+    assert 1 <= metrics["validation"]["best_epoch"] <= metrics["validation"]["epochs_run"]
+    per_genre = json.loads((repo / "metrics/per_genre.json").read_text())
+    assert len(per_genre) == 27
+    assert sum(g["support"] for g in per_genre.values()) == 3670
+    assert all(set(g) == {"precision", "recall", "f1", "support"} for g in per_genre.values())
     report = (repo / "metrics/classification_report.txt").read_text()
-    assert all(genre in report for genre in metrics["per_genre"])
-    shown = json.loads(dvc(repo, "metrics", "show", "--json"))
-    assert shown  # DVC finds the declared metrics
+    assert all(genre in report for genre in per_genre)
+    ledger = json.loads((repo / "metrics/parse.json").read_text())
+    for counts in ledger.values():
+        assert counts["lines_read"] == counts["rows_accepted"] + sum(counts["rows_rejected"].values()) + counts["blank_lines"]
 
 
-def test_baseline_has_the_same_keys_as_the_lstm(repo, first_run):
-    lstm = json.loads((repo / "metrics/metrics.json").read_text())
+def test_baseline_is_scored_like_the_lstm(repo, first_run):
     baseline = json.loads((repo / "metrics/baseline.json").read_text())
-    assert set(baseline) == set(lstm)
-    assert set(baseline["per_genre"]) == set(lstm["per_genre"])
-    assert 0 < baseline["accuracy"] <= 1
+    assert list(baseline) == ["test"] and list(baseline["test"]) == list(FIGURES)
+    assert 0 < baseline["test"]["accuracy"] <= 1
+    per_genre = json.loads((repo / "metrics/baseline_per_genre.json").read_text())
+    assert set(per_genre) == set(json.loads((repo / "metrics/per_genre.json").read_text()))
 
 
 def test_predict_labels_every_line_of_the_unlabelled_test_file_in_order(repo, first_run):
     lines = (repo / "data/raw/test_data.txt").read_text(encoding="utf-8").splitlines()
     predictions = (repo / "data/predictions/test_predictions.txt").read_text(encoding="utf-8").splitlines()
-    genres = set(json.loads((repo / "metrics/metrics.json").read_text())["per_genre"])
+    genres = set(json.loads((repo / "metrics/per_genre.json").read_text()))
     assert len(predictions) == len(lines)
     for line, prediction in zip(lines, predictions):
         record_id, title, _ = (field.strip() for field in line.split(" ::: ", 2))
@@ -55,13 +85,35 @@ def test_predict_labels_every_line_of_the_unlabelled_test_file_in_order(repo, fi
     assert [row.split(",")[1] for row in top[1:]] == [p.rsplit(" ::: ", 1)[1] for p in predictions]
 
 
-def test_default_params_reproduce_the_committed_results(repo, first_run):
+@pytest.mark.skipif(not portable_cpu(), reason="not an x86-64 CPU with AVX2: compared within tolerance instead")
+def test_default_params_reproduce_the_committed_results_byte_for_byte(repo, first_run):
     """Same data and params, same outputs: dvc.lock and metrics match what is committed."""
     committed = yaml.safe_load((ROOT / "dvc.lock").read_text())["stages"]
     produced = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
     for stage in STAGES:
         assert produced[stage].get("outs") == committed[stage].get("outs"), stage
-    assert (repo / "metrics/metrics.json").read_text() == (ROOT / "metrics/metrics.json").read_text()
+    for name in ("metrics.json", "per_genre.json", "baseline.json", "classification_report.txt"):
+        assert (repo / "metrics" / name).read_text() == (ROOT / "metrics" / name).read_text(), name
+
+
+@pytest.mark.skipif(portable_cpu(), reason="an x86-64 CPU with AVX2: compared byte for byte instead")
+def test_default_params_reproduce_the_committed_results_within_tolerance(repo, first_run):
+    committed = json.loads((ROOT / "metrics/metrics.json").read_text())
+    produced = json.loads((repo / "metrics/metrics.json").read_text())
+    for split in ("test", "validation"):
+        for key in FIGURES:
+            assert produced[split][key] == pytest.approx(committed[split][key], abs=TOLERANCE), (split, key)
+    assert (repo / "metrics/baseline.json").read_text() == (ROOT / "metrics/baseline.json").read_text()
+
+
+def test_dvc_commands_read_cleanly(repo, first_run):
+    """No load failure and no `!` for the committed revision; the README's table fits 120 columns."""
+    diff = dvc(repo, "metrics", "diff", "HEAD")
+    assert "failed to load" not in diff.lower()
+    shown = run(repo, "env", "COLUMNS=120", "dvc", "exp", "show", "--no-pager", *README_EXP_SHOW)
+    assert "!" not in shown and "failed to load" not in shown.lower()
+    assert max(len(line) for line in shown.splitlines()) <= 120
+    assert "accuracy" in shown
 
 
 def test_second_repro_runs_nothing(repo, first_run):

@@ -6,8 +6,9 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import dvc
+
+pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium")
 # As a person on this offline machine would start it: no sandbox as root, and none
@@ -62,3 +63,16 @@ def test_screenshot_is_not_blank(page, tmp_path):
     pixels = image.imread(shot)[..., :3]
     drawn = (pixels < 0.9).any(axis=-1).mean()
     assert drawn > 0.02  # lines, heat map and bars, not a white page
+
+
+def test_plots_show_works_before_make_writes_the_offline_page(repo, first_run, tmp_path):
+    """A fresh clone has no .dvc/config.local: DVC's own page (Vega from a CDN) is used, no error."""
+    local = repo / ".dvc/config.local"
+    saved = local.read_text()
+    local.unlink()
+    try:
+        dvc(repo, "plots", "show", "-o", str(tmp_path / "plots"))
+    finally:
+        local.write_text(saved)
+    html = (tmp_path / "plots/index.html").read_text(encoding="utf-8")
+    assert "Loss per epoch" in html and re.search(r"<script[^>]+src=", html)

@@ -4,9 +4,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import SMALL_MODEL
-from stages.predict import is_labelled, prediction_lines, top_csv, top_genres
+
+from movie_genre.predictions import prediction_lines, top_csv, top_genres
+from movie_genre.records import is_labelled
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +39,8 @@ def test_output_formats():
 def model_file(tmp_path_factory):
     import keras
 
-    from stages.model import build_classifier, build_text_model, save_model
+    from movie_genre.modeling.build import build_classifier, build_text_model
+    from movie_genre.modeling.saving import save_model
 
     keras.utils.set_random_seed(0)
     classifier = build_classifier(5, 4, SMALL_MODEL)
@@ -77,8 +79,51 @@ def test_command_labels_a_file_line_for_line(model_file, tmp_path):
     assert [row.split(",")[0] for row in top.read_text().splitlines()[1:]] == ["5", "2", "9"]
 
 
-def test_command_errors_are_one_clear_line(tmp_path):
-    result = predict("--model", tmp_path / "none.keras", "some plot")
+def test_command_prints_only_its_answer(model_file):
+    result = predict("--model", model_file, "A lone gunslinger rides into a dusty frontier town.")
+    assert result.returncode == 0
+    assert result.stderr == ""  # none of TensorFlow's start-up lines
+    assert result.stdout.splitlines()[0] == "A lone gunslinger rides into a dusty frontier town."
+    help_text = predict("--help")
+    assert help_text.returncode == 0 and help_text.stderr == "" and "--top-k" in help_text.stdout
+
+
+def other_version(model_file, tmp_path):
+    """The model as a project whose layers have other names would have saved it."""
+    import zipfile
+
+    path = tmp_path / "other.keras"
+    with zipfile.ZipFile(model_file) as source, zipfile.ZipFile(path, "w") as target:
+        for entry in source.infolist():
+            data = source.read(entry)
+            if entry.filename == "config.json":
+                data = data.replace(b"movie_genre>PlotCleaner", b"movie_genre>PlotCleanerV0")
+            target.writestr(entry, data)
+    return path
+
+
+def test_each_mistake_is_one_line_naming_the_path_and_the_fix(model_file, tmp_path):
+    not_a_model = tmp_path / "notes.keras"
+    not_a_model.write_text("not a model")
+    missing = tmp_path / "none.keras"
+    cases = {
+        ("--model", missing, "a plot"):
+            f"error: {missing}: no such model; run `dvc repro train` (or `make repro`) first, or give --model",
+        ("--model", not_a_model, "a plot"):
+            f"error: {not_a_model}: not a Keras .keras model file; give the file `dvc repro train` writes "
+            "(models/movie_genre_classification_model.keras)",
+        ("--model", tmp_path, "a plot"): f"error: {tmp_path}: not a file; give the path of a model",
+        ("--model", model_file, "--file", tmp_path / "none.txt"): f"error: {tmp_path / 'none.txt'}: no such file; check the path",
+        ("--model", model_file, "--file", tmp_path): f"error: {tmp_path}: not a file; give the path of a file",
+    }
+    for args, message in cases.items():
+        result = predict(*args)
+        assert (result.returncode, result.stderr) == (1, message + "\n"), args
+    result = predict("--model", other_version(model_file, tmp_path), "a plot")
     assert result.returncode == 1
-    assert result.stderr.strip() == f"error: {tmp_path / 'none.keras'}: no model; run `dvc repro train` (or `make repro`) first"
-    assert predict().returncode == 2  # neither texts nor --file: argparse's usage error
+    assert result.stderr == (
+        f"error: {tmp_path / 'other.keras'}: not a model this version of the project can load (unknown layers: "
+        "movie_genre>PlotCleanerV0); retrain it with `dvc repro train`, or use the project's commit that saved it\n"
+    )
+    usage = predict()  # neither texts nor --file: argparse's usage error
+    assert usage.returncode == 2 and usage.stderr.splitlines()[-1].endswith("error: give either plot texts or --file")

@@ -10,8 +10,8 @@ from seed_table import table  # noqa: E402
 
 def row(typ, setting, seed, val_acc, name="", param="tokenize.glove_words"):
     return {"Experiment": name, "typ": typ, param: setting, "train.seed": seed,
-            "metrics/validation.json:accuracy": val_acc, "metrics/validation.json:macro_f1": "0.2",
-            "metrics/metrics.json:accuracy": "0.4", "metrics/metrics.json:macro_f1": "0.1"}
+            "validation.accuracy": val_acc, "validation.macro_f1": "0.2",
+            "metrics/metrics.json:test.accuracy": "0.4", "metrics/metrics.json:test.macro_f1": "0.1"}
 
 
 def test_seed_table_averages_each_setting_over_its_experiments_only():

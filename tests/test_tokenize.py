@@ -1,9 +1,16 @@
 import numpy as np
 import pytest
 
-from stages.common import PipelineError
-from stages import common
-from stages.tokenize import build_vocabulary, padded, read_sequences, stratified_split, to_sequences, write_sequences
+from movie_genre import files as common
+from movie_genre.errors import PipelineError
+from movie_genre.vocabulary import (
+    build_vocabulary,
+    padded,
+    read_sequences,
+    stratified_split,
+    to_sequences,
+    write_sequences,
+)
 
 TEXTS = ["cat sat mat", "cat dog", "dog cat bird", "bird"]
 
@@ -23,8 +30,8 @@ def test_sequences_are_padded_after_and_cut_after_max_len():
 
 
 def test_ids_match_keras_text_vectorization():
-    import tensorflow as tf
     import keras
+    import tensorflow as tf
 
     vocabulary = build_vocabulary(TEXTS, vocab_size=5)
     texts = TEXTS + ["unknown cat words"]
@@ -93,7 +100,6 @@ def test_stage_adds_glove_words_the_training_text_lacks(tmp_path):
 
     import pyarrow as pa
     import pyarrow.parquet as pq
-
     from conftest import ROOT
 
     cleaned = tmp_path / "data/cleaned"

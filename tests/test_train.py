@@ -1,6 +1,6 @@
 import numpy as np
 
-from stages.train import batch_order, make_batches
+from movie_genre.modeling.batching import LengthBatches, batch_order
 
 
 def test_every_row_once_per_epoch_in_length_windows():
@@ -26,7 +26,7 @@ def test_batches_are_cut_to_the_longest_text_and_change_each_epoch():
     for row, length in enumerate(lengths):
         matrix[row, : min(length, 10)] = 7
     labels = np.array([0, 1, 2, 0, 1, 2])
-    batches = make_batches(matrix, lengths, labels, n_genres=3, batch_size=2, seed=3)
+    batches = LengthBatches(matrix, lengths, labels, n_genres=3, batch_size=2, seed=3)
     widths = []
     for index, rows in enumerate(batches.batches):
         x, y = batches[index]

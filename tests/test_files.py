@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from stages.common import map_in_threads
+from movie_genre.files import map_in_threads
 
 
 def test_map_in_threads_keeps_the_order_and_takes_items_only_as_needed():

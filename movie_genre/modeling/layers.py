@@ -1,0 +1,195 @@
+"""The custom Keras layers the saved model holds, registered for Keras' safe mode.
+
+Loading the model needs only the .keras file and this package: importing this
+module registers every layer under the package name.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+PACKAGE = "movie_genre"
+NON_LETTERS = r"[^a-z]+"
+
+
+def stopword_pattern(stopwords) -> str:
+    """An RE2 pattern matching any stopword as a whole word of text made of a-z and spaces.
+
+    Only words made of a-z can survive the cleaning, so the others ("don't") are left out.
+    """
+    words = sorted({w for w in stopwords if w.isascii() and w.isalpha() and w.islower()})
+    return r"\b(?:" + "|".join(words) + r")\b"
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PlotCleaner(keras.layers.Layer):
+    """movie_genre.text's cleaning rule in TensorFlow ops; tests check the two agree on any text."""
+
+    def __init__(self, stopwords, **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        self.stopwords = list(stopwords)
+        self._stopword_pattern = stopword_pattern(self.stopwords)
+
+    def call(self, texts):
+        texts = tf.strings.lower(texts)  # ASCII only, as movie_genre.text
+        texts = tf.strings.regex_replace(texts, NON_LETTERS, " ")
+        texts = tf.strings.regex_replace(texts, self._stopword_pattern, "")
+        texts = tf.strings.regex_replace(texts, " +", " ")
+        return tf.strings.strip(texts)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "stopwords": self.stopwords}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TitleAndPlot(keras.layers.Layer):
+    """The text the model reads: the plot, or with clean.with_title the title, a space and the plot."""
+
+    def __init__(self, with_title: bool, **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        self.with_title = with_title
+
+    def call(self, title_and_plot):
+        title, plot = title_and_plot
+        return tf.strings.join([title, plot], " ") if self.with_title else plot
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[1]
+
+    def get_config(self):
+        return {**super().get_config(), "with_title": self.with_title}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TrimPadding(keras.layers.Layer):
+    """Drop the padding columns no row of the batch uses: the LSTM then runs only
+    as many steps as the batch's longest text, not max_len."""
+
+    def call(self, ids):
+        longest = tf.reduce_max(tf.reduce_sum(tf.cast(ids != 0, "int32"), axis=1))
+        return ids[:, :longest]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], None)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class GenreNames(keras.layers.Layer):
+    """Passes probabilities through unchanged; carries the genre of each column."""
+
+    def __init__(self, genres, **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        self.genres = list(genres)
+
+    def call(self, probabilities):
+        return probabilities
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "genres": self.genres}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MaskedMaxPooling(keras.layers.Layer):
+    """Max over the time steps that are not padding (Keras' own max pooling ignores masks)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, sequences, mask=None):
+        if mask is not None:
+            sequences = tf.where(mask[:, :, None], sequences, tf.float32.min)
+        return tf.reduce_max(sequences, axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class AttentionPooling(keras.layers.Layer):
+    """A learned weighted mean over the time steps that are not padding (additive attention).
+
+    Each step scores v . tanh(W h + b); a softmax over the text's own steps
+    turns the scores into weights, so the words that tell the genre count most.
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.supports_masking = True
+        self.score_hidden = keras.layers.Dense(units, activation="tanh", name="score_hidden")
+        self.score = keras.layers.Dense(1, use_bias=False, name="score")
+
+    def build(self, input_shape):
+        self.score_hidden.build(input_shape)
+        self.score.build((*input_shape[:-1], self.units))
+
+    def call(self, sequences, mask=None):
+        scores = self.score(self.score_hidden(sequences))[..., 0]
+        if mask is not None:
+            scores = tf.where(mask, scores, tf.float32.min)
+        weights = tf.nn.softmax(scores, axis=1)
+        return tf.reduce_sum(weights[..., None] * sequences, axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class PartlyFrozenEmbedding(keras.layers.Layer):
+    """An embedding (id 0 = padding, masked) whose first `learned_rows` rows train and the rest stay fixed.
+
+    Rows for words the training text lacks (GloVe's, with tokenize.glove_words)
+    never get a gradient, yet Adam updates every row of a trainable table at every
+    step.  Two tables, one trainable, give the same weights without that cost.
+    """
+
+    def __init__(self, rows: int, dim: int, learned_rows: int, initial=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rows, self.dim, self.learned_rows = rows, dim, learned_rows
+        # A loaded model gets its values from the weights file: no initial values then.
+        initial = np.zeros((rows, dim), "float32") if initial is None else np.asarray(initial, "float32")
+        self.learned = self.add_weight(
+            shape=(learned_rows, dim), initializer=keras.initializers.Constant(initial[:learned_rows]), name="learned"
+        )
+        self.fixed = self.add_weight(
+            shape=(rows - learned_rows, dim), initializer=keras.initializers.Constant(initial[learned_rows:]),
+            trainable=False, name="fixed",
+        )
+
+    def call(self, ids):
+        if self.learned_rows == self.rows:
+            return tf.gather(self.learned, ids)
+        if self.learned_rows == 0:
+            return tf.gather(self.fixed, ids)
+        learned = ids < self.learned_rows
+        from_learned = tf.gather(self.learned, tf.where(learned, ids, 0))
+        from_fixed = tf.gather(self.fixed, tf.where(learned, 0, ids - self.learned_rows))
+        return tf.where(learned[..., None], from_learned, from_fixed)
+
+    def compute_mask(self, ids, mask=None):
+        return ids != 0
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.dim)
+
+    def get_config(self):
+        return {**super().get_config(), "rows": self.rows, "dim": self.dim, "learned_rows": self.learned_rows}

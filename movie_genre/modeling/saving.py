@@ -1,0 +1,87 @@
+"""Byte-stable saving, safe loading, and predictions from the saved model on raw text."""
+
+import json
+import re
+import zipfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from movie_genre.files import atomic_path
+from movie_genre.modeling import layers  # registers the custom layers for loading
+
+
+def save_model(model: keras.Model, path) -> None:
+    """Save atomically, byte for byte the same for the same weights.
+
+    Keras stamps the zip entries and metadata.json with the time and numbers
+    shared objects by memory address; DVC would see a new model on every run and
+    `dvc.lock` would never settle.  Here the stamps go and the numbers are
+    renumbered in order of appearance, which keeps every link between them.
+    """
+    with atomic_path(path) as stable:
+        raw = stable.with_name(stable.stem + "-keras.keras")
+        try:
+            model.save(raw)
+            with zipfile.ZipFile(raw) as source, zipfile.ZipFile(stable, "w") as target:
+                for entry in source.infolist():
+                    data = source.read(entry)
+                    if entry.filename == "metadata.json":
+                        metadata = json.loads(data)
+                        metadata.pop("date_saved", None)
+                        data = json.dumps(metadata, sort_keys=True).encode()
+                    elif entry.filename == "config.json":
+                        data = json.dumps(_renumber_shared_objects(json.loads(data), {})).encode()
+                    target.writestr(zipfile.ZipInfo(entry.filename), data, compress_type=entry.compress_type)
+        finally:
+            raw.unlink(missing_ok=True)
+
+
+def _renumber_shared_objects(node, numbers: dict):
+    if isinstance(node, dict):
+        return {
+            key: numbers.setdefault(value, len(numbers) + 1) if key == "shared_object_id"
+            else _renumber_shared_objects(value, numbers)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_renumber_shared_objects(value, numbers) for value in node]
+    return node
+
+
+def unknown_layers(path) -> list[str]:
+    """The project's layer names the saved model uses that this version of the package does not register."""
+    with zipfile.ZipFile(path) as archive:
+        config = archive.read("config.json").decode("utf-8")
+    names = set(re.findall(rf'"registered_name": "({layers.PACKAGE}>[^"]+)"', config))
+    return sorted(name for name in names if keras.saving.get_registered_object(name) is None)
+
+
+def load_model(path) -> keras.Model:
+    """Load the saved text model with Keras' safe mode on (no arbitrary code)."""
+    return keras.saving.load_model(path, safe_mode=True)
+
+
+def genre_names(model: keras.Model) -> list[str]:
+    return model.get_layer("genres").genres
+
+
+def predict_texts(model: keras.Model, plots, titles=None, batch_size: int = 256):
+    """Genre probabilities for raw plots (and their titles, "" if None), as a (plots, genres) array in input order.
+
+    Texts go through in order of length so each batch is padded only to its
+    longest text.
+    """
+    plots = list(plots)
+    titles = [""] * len(plots) if titles is None else list(titles)
+    if len(titles) != len(plots):
+        raise ValueError(f"{len(titles)} titles for {len(plots)} plots")
+    forward = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
+    order = np.argsort([len(title) + len(plot) for title, plot in zip(titles, plots)], kind="stable")
+    probabilities = np.zeros((len(plots), len(genre_names(model))), dtype=np.float32)
+    for start in range(0, len(plots), batch_size):
+        rows = order[start : start + batch_size]
+        batch = {"title": tf.constant([titles[i] for i in rows]), "plot": tf.constant([plots[i] for i in rows])}
+        probabilities[rows] = forward(batch).numpy()
+    return probabilities

@@ -1,0 +1,34 @@
+"""The `train` section of params.yaml: what each key may hold (no TensorFlow, so it is checked first)."""
+
+from movie_genre import glove, runtime
+from movie_genre.errors import PipelineError
+from movie_genre.params import Param
+
+PARAMS = {
+    "epochs": Param(int, low=1),
+    "batch_size": Param(int, low=1),
+    "embedding": Param(str, choices=("random", "glove")),
+    "embedding_dim": Param(int, low=1),
+    "embedding_trainable": Param(bool),
+    "bidirectional": Param(bool),
+    "lstm_units": Param(int, low=1),
+    "pooling": Param(str, choices=("last", "max", "mean", "max_mean", "attention")),
+    "dropout": Param(float, low=0, high=1),
+    "optimizer": Param(str, choices=("fused_adam", "adam")),
+    "learning_rate": Param(float, low=0, exclusive=True),
+    "lr_schedule": Param(str, choices=("constant", "cosine")),
+    "class_weight_power": Param(float, low=0, high=1),
+    "label_smoothing": Param(float, low=0, high=1),
+    "monitor": Param(str, choices=("val_loss", "val_macro_f1")),
+    "patience": Param(int, low=1),
+    "arithmetic": Param(str, choices=runtime.ARITHMETIC),
+    "seed": Param(int, low=0),
+}
+
+
+def check_params(params: dict) -> None:
+    if params["embedding"] == "glove" and params["embedding_dim"] != glove.DIM:
+        raise PipelineError(
+            f"params.yaml: 'train.embedding_dim' is {params['embedding_dim']}; with "
+            f"train.embedding=glove it must be {glove.DIM}, the GloVe vectors' size"
+        )

@@ -1,0 +1,55 @@
+"""One model on every machine: the default model is byte for byte the same whatever the
+instruction set oneDNN could use and however many cores there are (issue: weights followed the CPU)."""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import copy_repo
+
+pytestmark = pytest.mark.slow
+
+MODEL = "models/movie_genre_classification_model.keras"
+
+
+def has_avx512() -> bool:
+    try:
+        return " avx512f" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+def train(repo: Path, env: dict, one_core: bool = False) -> str:
+    """Run the train stage as dvc would; return the model file's md5."""
+    command = [sys.executable, "-m", "stages.train"]
+    pin = (lambda: os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})) if one_core else None
+    result = subprocess.run(command, cwd=repo, env={**os.environ, **env}, capture_output=True, text=True, preexec_fn=pin)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return hashlib.md5((repo / MODEL).read_bytes()).hexdigest()
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs Linux to pin a process to one core")
+def test_default_model_is_the_same_on_another_instruction_set_and_on_one_core(repo, first_run, tmp_path):
+    as_is = hashlib.md5((repo / MODEL).read_bytes()).hexdigest()  # dvc repro, every core, this CPU
+    other = copy_repo(tmp_path)
+    shutil.copytree(repo / "data/tokenized", other / "data/tokenized", dirs_exist_ok=True)
+
+    one_core = train(other, {}, one_core=True)
+
+    # A CPU whose best is AVX2, running with no cap of ours (train.arithmetic: native): on
+    # an AVX-512 CPU oneDNN is held to AVX2 from outside, as if the CPU had no more.
+    params = yaml.safe_load((other / "params.yaml").read_text())
+    params["train"]["arithmetic"] = "native"
+    (other / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    avx2_cpu = train(other, {"ONEDNN_MAX_CPU_ISA": "AVX2"})
+
+    assert one_core == as_is, "one core trained another model than every core"
+    assert avx2_cpu == as_is, (
+        "an AVX2 CPU trains another model than the portable arithmetic on this one"
+        + (" (this CPU has AVX-512)" if has_avx512() else "")
+    )
