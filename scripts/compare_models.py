@@ -10,7 +10,7 @@ from pathlib import Path
 def table(lstm: dict, baseline: dict, lstm_genres: dict, baseline_genres: dict) -> str:
     rows = ["| | LSTM | TF-IDF + LinearSVC |", "|---|---|---|"]
     for key in ("accuracy", "macro_f1", "weighted_f1"):
-        rows.append(f"| **{key}** | {lstm['test'][key]:.4f} | {baseline['test'][key]:.4f} |")
+        rows.append(f"| **{key}** | {lstm['test'][key]:.4f} | {baseline['baseline'][key]:.4f} |")
     rows += ["", "| genre (test rows) | LSTM F1 | baseline F1 |", "|---|---|---|"]
     for genre in sorted(lstm_genres, key=lambda g: -lstm_genres[g]["support"]):
         ours, theirs = lstm_genres[genre], baseline_genres[genre]

@@ -18,8 +18,8 @@ from collections import defaultdict
 # metrics/metrics.json's keys; `dvc exp show --csv` names a column `FILE:KEY`, or
 # `KEY` alone when no other metrics file has that key.
 FIGURES = {
-    "val acc": "validation.accuracy",
-    "val macro F1": "validation.macro_f1",
+    "val acc": "val.accuracy",
+    "val macro F1": "val.macro_f1",
     "test acc": "test.accuracy",
     "test macro F1": "test.macro_f1",
 }

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from movie_genre import config, runtime
+from movie_genre.calibration import calibration_figures, plot_reliability
 from movie_genre.errors import run
 from movie_genre.files import write_json, write_text
 from movie_genre.scoring import plot_per_genre_f1, report, score, write_confusion
@@ -32,7 +33,13 @@ def main() -> None:
     scores = score(true, predicted, genres)
     per_genre = scores.pop("per_genre")
     validation = json.loads(config.VALIDATION_FILE.read_text(encoding="utf-8"))
-    write_json(config.METRICS_FILE, {"test": scores, "validation": validation})
+    labels = np.array([genres.index(genre) for genre in true])
+    scores.update(calibration_figures(probabilities, labels, validation["temperature"]))
+    write_json(config.METRICS_FILE, {"test": scores, "val": validation})
+    plot_reliability(
+        probabilities, labels, validation["temperature"], config.RELIABILITY_PLOT_FILE,
+        f"LSTM, {len(labels)} test rows: accuracy by top-1 probability (15 bins)",
+    )
     write_json(config.PER_GENRE_FILE, per_genre)
     write_text(config.REPORT_FILE, report(true, predicted, genres))
     write_confusion(true, predicted, config.CONFUSION_FILE)

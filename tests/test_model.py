@@ -147,3 +147,21 @@ def test_fused_adam_updates_as_keras_adam_does():
         plain.apply([tf.convert_to_tensor(gradient)], [keras_table])
         np.testing.assert_allclose(fused_table.numpy(), keras_table.numpy(), rtol=1e-5, atol=1e-6)
     assert not np.allclose(fused_table.numpy(), initial)
+
+
+def test_an_ensemble_averages_its_members_and_the_temperature_softens_them(tmp_path):
+    from movie_genre.calibration import with_temperature
+
+    keras.backend.clear_session()
+    members = []
+    for seed, name in ((1, "classifier_1"), (2, "classifier_2")):
+        keras.utils.set_random_seed(seed)
+        members.append(build_classifier(len(VOCABULARY) + 2, len(GENRES), SMALL_MODEL, name=name))
+    model = build_text_model(members, VOCABULARY, ["the"], GENRES, max_len=5, temperature=2.0)
+    save_model(model, tmp_path / "ensemble.keras")
+    texts = ["ghost ship", "love love ghost", "nothing known"]
+    ids = tf.constant([[3, 2, 0, 0, 0], [4, 4, 3, 0, 0], [1, 1, 0, 0, 0]])  # as the model's vectorizer maps them
+    averaged = np.mean([member(ids).numpy() for member in members], axis=0)
+    got = predict_texts(load_model(tmp_path / "ensemble.keras"), texts)
+    np.testing.assert_allclose(got, with_temperature(averaged, 2.0), rtol=1e-5)
+    assert not np.allclose(members[0](ids).numpy(), members[1](ids).numpy())

@@ -51,7 +51,7 @@ def test_chromium_draws_curves_confusion_matrix_and_f1_image(page, tmp_path):
     assert all(title in dom for title in ("Loss per epoch", "Accuracy per epoch", "Validation macro F1 per epoch"))
     assert "Test confusion matrix" in dom
     assert len(re.findall(r'class="mark-line role-mark', dom)) >= 4  # train and eval, loss and accuracy
-    assert re.search(r'<img[^>]+per_genre_f1\.png', dom)
+    assert re.search(r'<img[^>]+per_genre_f1\.png', dom) and re.search(r'<img[^>]+reliability\.png', dom)
     assert (page.parent / "static").is_dir() and any((page.parent / "static").glob("*per_genre_f1.png"))
 
 

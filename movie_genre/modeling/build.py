@@ -8,12 +8,15 @@ from movie_genre.modeling.layers import (
     MaskedMaxPooling,
     PartlyFrozenEmbedding,
     PlotCleaner,
+    Temperature,
     TitleAndPlot,
     TrimPadding,
 )
 
 
-def build_classifier(vocab_size: int, n_genres: int, params: dict, word_vectors=None, learned_rows=None) -> keras.Model:
+def build_classifier(
+    vocab_size: int, n_genres: int, params: dict, word_vectors=None, learned_rows=None, name: str = "classifier"
+) -> keras.Model:
     """Embedding -> (Bi)LSTM -> pooling over time -> Dense(softmax) on padded word ids (0 = padding).
 
     `word_vectors`, a (vocab_size, embedding_dim) array, starts the embedding from
@@ -43,11 +46,18 @@ def build_classifier(vocab_size: int, n_genres: int, params: dict, word_vectors=
         x = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate(name="max_and_mean")(pooled)
     x = keras.layers.Dropout(params["dropout"], name="dropout")(x)
     probabilities = keras.layers.Dense(n_genres, activation="softmax", name="genre")(x)
-    return keras.Model(ids, probabilities, name="classifier")
+    return keras.Model(ids, probabilities, name=name)
 
 
-def build_text_model(classifier, vocabulary, stopwords, genres, max_len: int, with_title: bool = False) -> keras.Model:
-    """Raw title and plot text in, genre probabilities out (the title is read only if `with_title`)."""
+def build_text_model(
+    classifiers, vocabulary, stopwords, genres, max_len: int, with_title: bool = False, temperature: float = 1.0
+) -> keras.Model:
+    """Raw title and plot text in, genre probabilities out (the title is read only if `with_title`).
+
+    `classifiers` is one classifier or a list whose probabilities are averaged (an
+    ensemble); `temperature` then calibrates them.
+    """
+    classifiers = classifiers if isinstance(classifiers, list | tuple) else [classifiers]
     title = keras.Input(shape=(), dtype="string", name="title")
     plot = keras.Input(shape=(), dtype="string", name="plot")
     cleaned = PlotCleaner(stopwords, name="cleaner")(TitleAndPlot(with_title, name="text")([title, plot]))
@@ -56,5 +66,7 @@ def build_text_model(classifier, vocabulary, stopwords, genres, max_len: int, wi
         output_mode="int", output_sequence_length=max_len, name="vectorizer",
     )
     ids = TrimPadding(name="trim_padding")(vectorize(cleaned))
-    probabilities = GenreNames(genres, name="genres")(classifier(ids))
+    outputs = [classifier(ids) for classifier in classifiers]
+    averaged = outputs[0] if len(outputs) == 1 else keras.layers.Average(name="ensemble")(outputs)
+    probabilities = GenreNames(genres, name="genres")(Temperature(temperature, name="temperature")(averaged))
     return keras.Model({"title": title, "plot": plot}, probabilities, name="movie_genre_classifier")

@@ -98,6 +98,26 @@ class GenreNames(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class Temperature(keras.layers.Layer):
+    """softmax(log p / T): the temperature fitted on the validation split after training
+    (movie_genre/calibration.py), so the saved model's probabilities are calibrated."""
+
+    def __init__(self, temperature: float = 1.0, **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        self.temperature = float(temperature)
+
+    def call(self, probabilities):
+        return tf.nn.softmax(tf.math.log(tf.maximum(probabilities, 1e-12)) / self.temperature, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "temperature": self.temperature}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class MaskedMaxPooling(keras.layers.Layer):
     """Max over the time steps that are not padding (Keras' own max pooling ignores masks)."""
 

@@ -22,6 +22,7 @@ PARAMS = {
     "monitor": Param(str, choices=("val_loss", "val_macro_f1")),
     "patience": Param(int, low=1),
     "arithmetic": Param(str, choices=runtime.ARITHMETIC),
+    "members": Param(int, low=1),
     "seed": Param(int, low=0),
 }
 

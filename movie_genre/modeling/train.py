@@ -1,4 +1,5 @@
-"""Training: the classifier fitted on the training split, stopped early on the validation split.
+"""Training: classifiers fitted on the training split, stopped early on the validation split,
+averaged when there are several (train.members), and calibrated on the same split.
 
 `train()` takes arrays and params and returns the text model and its validation
 figures; stages/train.py does the reading and writing around it.
@@ -9,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from movie_genre import glove, runtime
+from movie_genre.calibration import fit_temperature, with_temperature
 from movie_genre.modeling.batching import LengthBatches, class_weights
 from movie_genre.modeling.build import build_classifier, build_text_model
 from movie_genre.modeling.optimizers import training_model
@@ -16,12 +18,14 @@ from movie_genre.modeling.schema import check_params
 from movie_genre.scoring import score
 from movie_genre.vocabulary import RESERVED
 
+MEMBER_SEED_STEP = 1000  # member i trains with seed + 1000 i: one member is the plain seed
 
-def predicted_labels(classifier: keras.Model, batches: LengthBatches) -> np.ndarray:
-    """The classifier's genre for each row of `batches`, in the rows' own order."""
-    predicted = np.empty(len(batches.labels), dtype=np.int64)
-    predicted[batches.rows()] = classifier.predict(batches, verbose=0).argmax(axis=1)
-    return predicted
+
+def predicted_probabilities(classifier: keras.Model, batches: LengthBatches) -> np.ndarray:
+    """The classifier's probabilities for each row of `batches`, in the rows' own order."""
+    probabilities = np.empty((len(batches.labels), batches.n_genres), dtype=np.float32)
+    probabilities[batches.rows()] = classifier.predict(batches, verbose=0)
+    return probabilities
 
 
 class ValidationMacroF1(keras.callbacks.Callback):
@@ -34,38 +38,21 @@ class ValidationMacroF1(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         from sklearn.metrics import f1_score
 
-        labels, predicted = self.batches.labels, predicted_labels(self.classifier, self.batches)
+        predicted = predicted_probabilities(self.classifier, self.batches).argmax(axis=1)
         logs["val_macro_f1"] = f1_score(
-            labels, predicted, labels=range(self.batches.n_genres), average="macro", zero_division=0
+            self.batches.labels, predicted, labels=range(self.batches.n_genres), average="macro", zero_division=0
         )
 
 
-def train(params: dict, vocabulary: list[str], genres: list[str], train_set, val_set, stopwords,
-          with_title: bool = False, callbacks=()) -> tuple[keras.Model, dict]:
-    """Fit the classifier; return the text model (raw title and plot in) and the kept epoch's validation figures.
-
-    `train_set` and `val_set` are (padded word ids, lengths, labels) as
-    vocabulary.read_sequences gives them.
-    """
-    check_params(params)
-    runtime.configure(params["arithmetic"])
-    keras.utils.set_random_seed(params["seed"])
-    tf.config.experimental.enable_op_determinism()
+def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: int, n_genres: int,
+                   train_set, val_batches: LengthBatches, callbacks=()) -> tuple[keras.Model, dict]:
+    """One classifier, trained with `seed`; returns it (the best epoch's weights) and its history."""
+    keras.utils.set_random_seed(seed)
     train_x, train_len, train_y = train_set
-
-    word_vectors = None
-    if params["embedding"] == "glove":
-        word_vectors, found = glove.vectors(vocabulary, RESERVED, params["seed"])
-        print(f"GloVe vectors for {found} of {len(vocabulary)} words")
     # Ids above the largest in the training rows never get a gradient: they stay fixed.
-    classifier = build_classifier(len(vocabulary) + RESERVED, len(genres), params, word_vectors, int(train_x.max()) + 1)
-    classifier.summary()
-    weights = class_weights(train_y, len(genres), params["class_weight_power"])
-    train_batches = LengthBatches(
-        train_x, train_len, train_y, len(genres), params["batch_size"], params["seed"], weights[train_y]
-    )
-    val_batches = LengthBatches(*val_set, len(genres), params["batch_size"])
-
+    classifier = build_classifier(n_words, n_genres, params, word_vectors, int(train_x.max()) + 1, name=name)
+    weights = class_weights(train_y, n_genres, params["class_weight_power"])
+    train_batches = LengthBatches(train_x, train_len, train_y, n_genres, params["batch_size"], seed, weights[train_y])
     monitor = params["monitor"]
     stopping = keras.callbacks.EarlyStopping(
         monitor=monitor, mode="min" if monitor == "val_loss" else "max",
@@ -75,14 +62,55 @@ def train(params: dict, vocabulary: list[str], genres: list[str], train_set, val
         train_batches, validation_data=val_batches, epochs=params["epochs"],
         callbacks=[ValidationMacroF1(classifier, val_batches), stopping, *callbacks], verbose=2,
     )
+    return classifier, history.history
 
-    # The restored best weights, scored on the validation split: the figures to tune by.
+
+def train(params: dict, vocabulary: list[str], genres: list[str], train_set, val_set, stopwords,
+          with_title: bool = False, callbacks=()) -> tuple[keras.Model, dict]:
+    """Fit train.members classifiers and a temperature; return the text model (raw title and
+    plot in) and the validation figures of the averaged, kept epochs.
+
+    `train_set` and `val_set` are (padded word ids, lengths, labels) as
+    vocabulary.read_sequences gives them.  `callbacks` (DVCLive's) follow the first member.
+    """
+    check_params(params)
+    runtime.configure(params["arithmetic"])
+    tf.config.experimental.enable_op_determinism()
+    word_vectors = None
+    if params["embedding"] == "glove":
+        word_vectors, found = glove.vectors(vocabulary, RESERVED, params["seed"])
+        print(f"GloVe vectors for {found} of {len(vocabulary)} words")
+    val_batches = LengthBatches(*val_set, len(genres), params["batch_size"])
+
+    classifiers, probabilities, best_epochs, epochs_run = [], [], [], 0
+    for member in range(params["members"]):
+        name = "classifier" if params["members"] == 1 else f"classifier_{member + 1}"
+        if params["members"] > 1:
+            print(f"member {member + 1} of {params['members']}")
+        classifier, history = fit_classifier(
+            params, params["seed"] + MEMBER_SEED_STEP * member, name, word_vectors, len(vocabulary) + RESERVED,
+            len(genres), train_set, val_batches, callbacks if member == 0 else (),
+        )
+        monitored = np.array(history[params["monitor"]])
+        best_epochs.append(int(monitored.argmin() if params["monitor"] == "val_loss" else monitored.argmax()) + 1)
+        epochs_run += len(monitored)
+        classifiers.append(classifier)
+        probabilities.append(predicted_probabilities(classifier, val_batches))
+
+    # The averaged probabilities of the kept epochs, on the validation split: the figures
+    # to tune by, and the temperature that makes them honest (argmax, so scores, unchanged).
+    averaged = np.mean(probabilities, axis=0)
+    labels = val_batches.labels
+    temperature = fit_temperature(averaged, labels)
     names = np.array(genres)
-    predicted = predicted_labels(classifier, val_batches)
-    validation = score(names[val_batches.labels].tolist(), names[predicted].tolist(), genres)
+    validation = score(names[labels].tolist(), names[averaged.argmax(axis=1)].tolist(), genres)
     del validation["per_genre"]
-    monitored = np.array(history.history[monitor])
-    validation["best_epoch"] = int(monitored.argmin() if monitor == "val_loss" else monitored.argmax()) + 1
-    validation["epochs_run"] = len(monitored)
-    text_model = build_text_model(classifier, vocabulary, stopwords, genres, train_x.shape[1], with_title)
+    validation["best_epoch"] = round(float(np.mean(best_epochs)), 1) if len(best_epochs) > 1 else best_epochs[0]
+    validation["epochs_run"] = epochs_run
+    validation["temperature"] = temperature
+    validation["mean_top1_raw"] = round(float(averaged.max(axis=1).mean()), 4)
+    validation["mean_top1"] = round(float(with_temperature(averaged, temperature).max(axis=1).mean()), 4)
+    text_model = build_text_model(
+        classifiers, vocabulary, stopwords, genres, train_set[0].shape[1], with_title, temperature
+    )
     return text_model, validation
