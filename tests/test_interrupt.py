@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import ROOT, copy_repo, dvc, stages_run
 
 pytestmark = pytest.mark.slow
@@ -36,6 +37,9 @@ def test_atomic_write_killed_midway_keeps_the_old_file(tmp_path):
 
 def test_repro_killed_during_training_recovers_on_the_next_run(tmp_path):
     repo = copy_repo(tmp_path)
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["train"]["members"] = 1  # one training to kill and redo, not the default five
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     run = subprocess.Popen(
         [sys.executable, "-m", "dvc", "repro", "train"], cwd=repo, env=env,
