@@ -53,7 +53,7 @@ def main(raw: Path, vocab_size: int) -> float:
     """Seconds to parse, clean and tokenize the files in `raw` (imports excluded)."""
     import pandas  # noqa: F401  (imported before the clock starts)
 
-    from stages.clean import load_stopwords
+    from movie_genre.text import load_stopwords
 
     stopwords = load_stopwords(Path(__file__).resolve().parents[1] / "data/external/nltk_data")
     start = time.perf_counter()
