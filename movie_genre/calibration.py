@@ -85,7 +85,7 @@ def plot_reliability(probabilities: np.ndarray, labels: np.ndarray, temperature:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from movie_genre.files import atomic_path
+    from movie_genre.scoring import save_png
 
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="perfectly calibrated")
@@ -101,7 +101,4 @@ def plot_reliability(probabilities: np.ndarray, labels: np.ndarray, temperature:
     ax.set_ylabel("accuracy in the bin")
     ax.set_title(title, fontsize=10)
     ax.legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
+    save_png(fig, path)

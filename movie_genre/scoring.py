@@ -64,6 +64,14 @@ def plot_per_genre_f1(per_genre: dict, path, title: str) -> None:
     ax.set_xlabel("F1 on the test rows")
     ax.set_title(title, fontsize=10)
     ax.tick_params(axis="y", labelsize=8)
+    save_png(fig, path)
+
+
+def save_png(fig, path) -> None:
+    """Lay the figure out, write it atomically without a software stamp (the same bytes
+    for the same figure), and close it."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=100, metadata={"Software": None})
