@@ -4,7 +4,7 @@
 
 VENV := .venv
 export PATH := $(abspath $(VENV))/bin:$(PATH)
-INPUTS := data/raw.dvc data/external/nltk_data.dvc
+INPUTS := data/raw.dvc data/external/nltk_data.dvc data/external/movie_descriptions.dvc
 # `dvc plots show`'s page with Vega inlined, no CDN; set in .dvc/config.local (not in git),
 # so a fresh clone before `make` still gets DVC's own page.
 PLOTS_TEMPLATE := .dvc/offline-plots.html

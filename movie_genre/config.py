@@ -9,6 +9,7 @@ TRAIN_FILE = RAW_DIR / "train_data.txt"
 TEST_FILE = RAW_DIR / "test_data_solution.txt"
 UNLABELLED_TEST_FILE = RAW_DIR / "test_data.txt"
 NLTK_DATA = Path("data/external/nltk_data")
+DESCRIPTIONS_FILE = Path("data/external/movie_descriptions/descriptions.tsv")
 
 PARSED_DIR = Path("data/parsed")
 REJECTS_FILE = PARSED_DIR / "rejects.jsonl"
@@ -16,11 +17,15 @@ CLEANED_DIR = Path("data/cleaned")
 TOKENIZED_DIR = Path("data/tokenized")
 VOCABULARY_FILE = TOKENIZED_DIR / "vocabulary.txt"
 GENRES_FILE = TOKENIZED_DIR / "genres.json"
+CORPUS_DIR = Path("data/corpus")
+CORPUS_TEXTS_FILE = CORPUS_DIR / "texts.parquet"
+WORD_VECTORS_FILE = CORPUS_DIR / "word_vectors.parquet"
 
 MODEL_FILE = Path("models/movie_genre_classification_model.keras")
 
 METRICS_DIR = Path("metrics")
 PARSE_LEDGER_FILE = METRICS_DIR / "parse.json"
+CORPUS_LEDGER_FILE = METRICS_DIR / "corpus.json"
 TRAINING_LOG_DIR = METRICS_DIR / "training"
 VALIDATION_FILE = TRAINING_LOG_DIR / "validation.json"
 METRICS_FILE = METRICS_DIR / "metrics.json"

@@ -11,6 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from movie_genre.vocabulary import embedding_matrix
+
 DIM = 50
 
 
@@ -35,16 +37,7 @@ def frequent_words(count: int, known) -> list[str]:
 
 
 def vectors(vocabulary: list[str], reserved: int, seed: int) -> tuple[np.ndarray, int]:
-    """Embedding matrix for `reserved` special ids followed by `vocabulary`.
-
-    Id 0 (padding) is zeros; the other special ids and words GloVe lacks start
-    random, at GloVe's scale.  Returns the matrix and how many words GloVe had.
-    """
-    found_at = pc.fill_null(pc.index_in(pa.array(vocabulary, pa.string()), value_set=all_words()), -1).to_numpy()
-    found = found_at >= 0
+    """Embedding matrix for `reserved` special ids followed by `vocabulary`, and how many
+    words GloVe had (see vocabulary.embedding_matrix)."""
     table = np.load(_root() / "glove_6B_50d_emb.npy", mmap_mode="r")
-    rng = np.random.default_rng(seed)
-    matrix = rng.normal(0, float(table[found_at[found]].std()), (len(vocabulary) + reserved, DIM))
-    matrix[0] = 0
-    matrix[reserved:][found] = table[found_at[found]]
-    return matrix.astype(np.float32), int(found.sum())
+    return embedding_matrix(vocabulary, reserved, all_words(), table, seed)

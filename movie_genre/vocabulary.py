@@ -140,3 +140,19 @@ def read_sequences(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     max_len = int(table.schema.metadata[b"max_len"])
     matrix = padded(table["sequence"].combine_chunks(), max_len)
     return matrix, table["length"].to_numpy(), table["label"].to_numpy()
+
+
+def embedding_matrix(vocabulary: list[str], reserved: int, words, table: np.ndarray, seed: int):
+    """Embedding matrix for `reserved` special ids followed by `vocabulary`, rows taken from
+    `table` (one per word of `words`); and how many vocabulary words it had.
+
+    Id 0 (padding) is zeros; the other special ids and the words `words` lacks
+    start random, at the table's scale.
+    """
+    found_at = pc.fill_null(pc.index_in(pa.array(vocabulary, pa.string()), value_set=words), -1).to_numpy()
+    found = found_at >= 0
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(0, float(table[found_at[found]].std()), (len(vocabulary) + reserved, table.shape[1]))
+    matrix[0] = 0
+    matrix[reserved:][found] = table[found_at[found]]
+    return matrix.astype(np.float32), int(found.sum())

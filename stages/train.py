@@ -6,23 +6,33 @@
 import json
 import shutil
 
+import pyarrow.parquet as pq
+
 from movie_genre import config, runtime, text
-from movie_genre.errors import run
+from movie_genre.errors import PipelineError, run
 from movie_genre.files import write_json
 from movie_genre.modeling.schema import PARAMS, check_params
 from movie_genre.params import load_params
-from movie_genre.vocabulary import read_sequences
+from movie_genre.vocabulary import padded, read_sequences, to_sequences
+from movie_genre.word_vectors import read_vectors
 
 
 def main() -> None:
     params = load_params("train", PARAMS)
     check_params(params)
+    corpus_vectors = read_corpus_vectors(params) if params["embedding"] == "corpus" else None
     with_title = load_params("clean", text.PARAMS)["with_title"]
     runtime.configure(params["arithmetic"])
     vocabulary = config.VOCABULARY_FILE.read_text(encoding="utf-8").splitlines()
     genres = json.loads(config.GENRES_FILE.read_text(encoding="utf-8"))
     train_set = read_sequences(config.TOKENIZED_DIR / "train.parquet")
     val_set = read_sequences(config.TOKENIZED_DIR / "val.parquet")
+    corpus_set = None
+    if params["self_training_weight"] > 0:  # the corpus texts, as word ids of the same vocabulary
+        sequences, lengths = to_sequences(
+            pq.read_table(config.CORPUS_TEXTS_FILE, columns=["text"])["text"], vocabulary, train_set[0].shape[1]
+        )
+        corpus_set = (padded(sequences, train_set[0].shape[1]), lengths)
 
     # DVCLive writes as training goes, beside the final folder, which the new
     # one replaces only once training has finished: a killed run leaves no half log.
@@ -39,7 +49,7 @@ def main() -> None:
         with Live(str(partial_log), save_dvc_exp=False, dvcyaml=None) as live:
             text_model, validation = train(
                 params, vocabulary, genres, train_set, val_set, text.load_stopwords(), with_title,
-                callbacks=[DVCLiveCallback(live=live)],
+                callbacks=[DVCLiveCallback(live=live)], corpus_vectors=corpus_vectors, corpus_set=corpus_set,
             )
     write_json(partial_log / config.VALIDATION_FILE.name, validation)
     save_model(text_model, config.MODEL_FILE)
@@ -47,6 +57,16 @@ def main() -> None:
     partial_log.rename(log_dir)
     print(f"validation: accuracy {validation['accuracy']}, macro F1 {validation['macro_f1']} "
           f"(best epoch {validation['best_epoch']}); saved {config.MODEL_FILE}")
+
+
+def read_corpus_vectors(params: dict):
+    words, matrix = read_vectors(config.WORD_VECTORS_FILE)
+    if matrix.shape[1] != params["embedding_dim"]:
+        raise PipelineError(
+            f"params.yaml: 'train.embedding_dim' is {params['embedding_dim']}; with train.embedding=corpus it "
+            f"must be {matrix.shape[1]}, the width of {config.WORD_VECTORS_FILE} (word_vectors.dim)"
+        )
+    return words, matrix
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 # Pulled by `make`, not in git: a fresh clone has them after `dvc pull`.
-INPUTS = ["data/raw", "data/external/nltk_data"]
+INPUTS = ["data/raw", "data/external/nltk_data", "data/external/movie_descriptions"]
 # A tiny classifier for tests that need a real Keras model but not a trained one.
 SMALL_MODEL = {
     "embedding_dim": 4, "embedding_trainable": True, "bidirectional": False, "lstm_units": 4,

@@ -192,6 +192,11 @@ def test_no_input_raises_anything_but_a_clear_error(tmp_path_factory, data, on_e
         ("tokenize", "val_split: 1.0", "'tokenize.val_split' is 1.0; it must be a number in (0, 1)"),
         ("tokenize", "vocab_size: 2", "'tokenize.vocab_size' is 2; it must be an integer >= 3"),
         ("tokenize", "max_len: 0", "'tokenize.max_len' is 0; it must be an integer >= 1"),
+        ("word_vectors", "dim: 0", "'word_vectors.dim' is 0; it must be an integer >= 1"),
+        ("train", "self_training_threshold: 1.5",
+         "'train.self_training_threshold' is 1.5; it must be a number in [0, 1]"),
+        ("train", "embedding: word2vec",
+         "'train.embedding' is 'word2vec'; it must be one of random, glove, corpus"),
     ],
 )
 def test_bad_params_are_named_before_any_work(tmp_path, section, text, message):
@@ -223,3 +228,25 @@ def test_glove_needs_its_own_vector_size(tmp_path):
     )
     assert result.returncode == 1
     assert "'train.embedding_dim' is 64; with train.embedding=glove it must be 50" in result.stderr
+
+
+def test_corpus_vectors_must_have_the_embeddings_width(tmp_path):
+    import pyarrow as pa
+    import yaml
+
+    from movie_genre.files import write_parquet
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["train"].update(embedding="corpus", embedding_dim=50)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    vectors = pa.FixedSizeListArray.from_arrays(pa.array([0.5] * 16, pa.float32()), 8)
+    write_parquet(pa.table({"word": ["hero", "ship"], "vector": vectors}), tmp_path / "data/corpus/word_vectors.parquet")
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.train"], cwd=tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: params.yaml: 'train.embedding_dim' is 50; with train.embedding=corpus it must be 8, "
+        "the width of data/corpus/word_vectors.parquet (word_vectors.dim)\n"
+    )

@@ -11,7 +11,7 @@ from conftest import ROOT, dvc, run, stages_run
 
 pytestmark = pytest.mark.slow
 
-STAGES = ["parse", "clean", "tokenize", "train", "evaluate", "baseline", "predict"]
+STAGES = ["parse", "clean", "tokenize", "corpus", "word_vectors", "train", "evaluate", "baseline", "predict"]
 FIGURES = ("accuracy", "macro_f1", "weighted_f1")
 # Where oneDNN's AVX2 kernels run (any x86-64 CPU with AVX2 or newer) the model is
 # byte for byte the committed one; elsewhere (ARM) only close to it.
@@ -63,6 +63,16 @@ def test_metrics_have_the_promised_shape(repo, first_run):
     ledger = json.loads((repo / "metrics/parse.json").read_text())
     for counts in ledger.values():
         assert counts["lines_read"] == counts["rows_accepted"] + sum(counts["rows_rejected"].values()) + counts["blank_lines"]
+
+
+def test_the_corpus_ledger_accounts_for_every_description(repo, first_run):
+    import pyarrow.parquet as pq
+
+    ledger = json.loads((repo / "metrics/corpus.json").read_text())
+    read = sum(1 for _ in open(repo / "data/external/movie_descriptions/descriptions.tsv", encoding="utf-8")) - 1
+    assert ledger["rows_read"] == read
+    dropped = ledger["dropped_same_as_train"] + ledger["dropped_same_as_test"] + ledger["dropped_empty_after_cleaning"]
+    assert ledger["rows_kept"] == read - dropped == pq.read_metadata(repo / "data/corpus/texts.parquet").num_rows
 
 
 def test_baseline_is_scored_like_the_lstm(repo, first_run):

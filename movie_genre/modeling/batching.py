@@ -32,7 +32,7 @@ def batch_order(lengths: np.ndarray, batch_size: int, rng=None) -> list[np.ndarr
 
 
 class LengthBatches(keras.utils.PyDataset):
-    """(word ids cut to the batch's longest text, one-hot genres[, row weights]) per batch.
+    """(word ids cut to the batch's longest text, genre probabilities[, row weights]) per batch.
 
     With a seed the order changes every epoch (the same for the same seed);
     without, one pass in length order, for evaluation.
@@ -55,7 +55,9 @@ class LengthBatches(keras.utils.PyDataset):
     def __getitem__(self, index):
         rows = self.batches[index]
         width = max(1, min(self.matrix.shape[1], int(self.lengths[rows].max())))
-        batch = (self.matrix[rows, :width], keras.utils.to_categorical(self.labels[rows], self.n_genres))
+        labels = self.labels[rows]  # genre ids, or (rows, genres) probabilities: a teacher's soft labels
+        targets = labels if labels.ndim == 2 else keras.utils.to_categorical(labels, self.n_genres)
+        batch = (self.matrix[rows, :width], targets)
         return batch if self.row_weights is None else batch + (self.row_weights[rows],)
 
     def on_epoch_end(self):

@@ -7,7 +7,7 @@ from movie_genre.params import Param
 PARAMS = {
     "epochs": Param(int, low=1),
     "batch_size": Param(int, low=1),
-    "embedding": Param(str, choices=("random", "glove")),
+    "embedding": Param(str, choices=("random", "glove", "corpus")),
     "embedding_dim": Param(int, low=1),
     "embedding_trainable": Param(bool),
     "bidirectional": Param(bool),
@@ -23,6 +23,8 @@ PARAMS = {
     "patience": Param(int, low=1),
     "arithmetic": Param(str, choices=runtime.ARITHMETIC),
     "members": Param(int, low=1),
+    "self_training_weight": Param(float, low=0),
+    "self_training_threshold": Param(float, low=0, high=1),
     "seed": Param(int, low=0),
 }
 
