@@ -61,6 +61,8 @@ def scaled_dataset(rows: int, raw: Path, seed: int) -> dict:
 
 
 PREPARE = ("parse", "clean", "tokenize")
+CORPUS = ("corpus", "word_vectors")  # the outside corpus: its own size, whatever --rows is
+EXTERNAL = ("nltk_data", "movie_descriptions")
 
 
 def timed(command, cwd) -> tuple[float, float, str]:
@@ -137,7 +139,8 @@ def dvc_repo(work: Path, raw: Path) -> Path:
     for package in ("stages", "movie_genre"):
         shutil.copytree(ROOT / package, repo / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(raw, repo / "data/raw")
-    shutil.copytree(ROOT / "data/external/nltk_data", repo / "data/external/nltk_data")
+    for name in EXTERNAL:
+        shutil.copytree(ROOT / "data/external" / name, repo / "data/external" / name)
     timed([sys.executable, "-m", "dvc", "init", "--no-scm", "-q"], repo)
     return repo
 
@@ -169,10 +172,11 @@ def main(argv=None) -> None:
         params["train"]["epochs"] = 1
         (work / "params.yaml").write_text(yaml.safe_dump(params))
         (work / "data/external").mkdir(parents=True)
-        (work / "data/external/nltk_data").symlink_to(ROOT / "data/external/nltk_data")
+        for name in EXTERNAL:
+            (work / "data/external" / name).symlink_to(ROOT / "data/external" / name)
         n_train, n_test = results["files"]["train_data.txt"], results["files"]["test_data_solution.txt"]
 
-        stages = list(PREPARE)
+        stages = [*PREPARE, *CORPUS]
         if not args.no_training:
             stages += ["baseline", "train", "evaluate", "predict"]
         for stage in stages:
@@ -183,6 +187,8 @@ def main(argv=None) -> None:
             runs = args.repeat if stage in PREPARE else 1
             wall, work_s, rss = sorted((run_stage(command, work) for _ in range(runs)), key=lambda r: r[1])[runs // 2]
             rows = n_train if stage == "train" else n_test if stage in ("evaluate", "predict") else args.rows
+            if stage in CORPUS:
+                rows = json.loads((work / "metrics/corpus.json").read_text())["rows_read"]
             results["stages"][stage] = {"wall_s": wall, "work_s": work_s, "rows": rows, "peak_rss_mb": rss}
 
         prepared = sum(results["stages"][s]["work_s"] for s in PREPARE)

@@ -2,9 +2,11 @@
 
     dvc exp show --csv | python scripts/seed_table.py tokenize.glove_words
     dvc exp show --csv | python scripts/seed_table.py clean.with_title base- title-
+    dvc exp show --csv | python scripts/seed_table.py train.embedding,train.members
 
 The second form keeps only the experiments whose names start with one of the
-prefixes, for when other sweeps of the same commit vary other params.
+prefixes, for when other sweeps of the same commit vary other params.  The third
+groups by several params at once, a row per combination.
 
 One seed's validation figures move by several points on the 211 validation rows,
 so a setting is judged by its mean over seeds (queue them with
@@ -38,14 +40,16 @@ def setting_order(setting: str):
 
 
 def table(rows: list[dict], param: str, name_prefixes: tuple[str, ...] = ("",)) -> str:
+    params = param.split(",")
     runs = defaultdict(dict)  # setting -> seed -> figures
     for row in rows:
-        if row["typ"] == "baseline" or not row.get(param) or not figure(row, FIGURES["val acc"]):
+        if row["typ"] == "baseline" or not all(row.get(p) for p in params) or not figure(row, FIGURES["val acc"]):
             continue  # experiments only: the workspace and commits repeat one of them
         if not row.get("Experiment", "").startswith(name_prefixes):
             continue
-        runs[row[param]][row["train.seed"]] = [float(figure(row, key)) for key in FIGURES.values()]
-    lines = [f"| {param} | seeds | " + " | ".join(FIGURES) + " |", "|---|---|" + "---|" * len(FIGURES)]
+        setting = " / ".join(row[p] for p in params)
+        runs[setting][row["train.seed"]] = [float(figure(row, key)) for key in FIGURES.values()]
+    lines = [f"| {' / '.join(params)} | seeds | " + " | ".join(FIGURES) + " |", "|---|---|" + "---|" * len(FIGURES)]
     for setting, by_seed in sorted(runs.items(), key=lambda item: setting_order(item[0])):
         seeds = sorted(by_seed, key=int)
         means = [sum(by_seed[s][i] for s in seeds) / len(seeds) for i in range(len(FIGURES))]

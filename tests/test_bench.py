@@ -18,8 +18,12 @@ def test_bench_runs_the_stages_and_the_naive_reference(tmp_path):
     )
     results = json.loads(out.read_text())
     assert results["files"] == {"train_data.txt": 1500, "test_data_solution.txt": 1500}
-    assert list(results["stages"]) == ["parse", "clean", "tokenize"]
-    assert all(stage["rows"] == 3000 and stage["peak_rss_mb"] > 0 for stage in results["stages"].values())
+    assert list(results["stages"]) == ["parse", "clean", "tokenize", "corpus", "word_vectors"]
+    prepare = [results["stages"][name] for name in ("parse", "clean", "tokenize")]
+    assert all(stage["rows"] == 3000 for stage in prepare)
+    corpus_rows = sum(1 for _ in open(ROOT / "data/external/movie_descriptions/descriptions.tsv", "rb")) - 1
+    assert results["stages"]["word_vectors"]["rows"] == corpus_rows
+    assert all(stage["peak_rss_mb"] > 0 for stage in results["stages"].values())
     assert all(stage["wall_s"] > 0 for stage in results["stages"].values())
     # At 3,000 rows "work" is tenths of a second, wall less start-up: on a loaded
     # machine it can come out just below zero, so only its presence is checked.

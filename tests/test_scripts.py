@@ -37,3 +37,16 @@ def test_seed_table_keeps_only_the_named_experiments_and_orders_words():
     assert lines[2].startswith("| False | 42 | **0.300**")
     assert lines[3].startswith("| True | 42 | **0.500**")
     assert len(lines) == 4
+
+
+def test_seed_table_groups_by_several_params():
+    rows = [
+        {**row("branch_commit", "glove", "42", "0.5", param="train.embedding"), "train.members": "1"},
+        {**row("branch_commit", "glove", "42", "0.7", param="train.embedding"), "train.members": "5"},
+        {**row("branch_commit", "corpus", "42", "0.6", param="train.embedding"), "train.members": "1"},
+        row("branch_commit", "corpus", "43", "0.9", param="train.embedding"),  # no train.members column value
+    ]
+    lines = table(rows, "train.embedding,train.members").splitlines()
+    assert lines[0].startswith("| train.embedding / train.members | seeds |")
+    assert [line.split(" | ")[0] for line in lines[2:]] == ["| corpus / 1", "| glove / 1", "| glove / 5"]
+    assert lines[2].startswith("| corpus / 1 | 42 | **0.600**")
