@@ -53,7 +53,8 @@ def set_train_params(repo: Path, **values) -> None:
 @pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs Linux to pin a process to one core")
 def test_default_model_is_the_same_on_another_instruction_set_and_on_one_core(repo, first_run, tmp_path):
     other = copy_repo(tmp_path)
-    shutil.copytree(repo / "data/tokenized", other / "data/tokenized", dirs_exist_ok=True)
+    for folder in ("data/tokenized", "data/corpus"):
+        shutil.copytree(repo / folder, other / folder, dirs_exist_ok=True)
     set_train_params(other, members=1)
 
     as_is = train(other, {})  # every core, this CPU, portable arithmetic
