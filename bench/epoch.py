@@ -29,11 +29,13 @@ def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, valida
     runtime.configure(params["arithmetic"])
     import keras
 
-    from movie_genre import glove
+    from movie_genre import config
     from movie_genre.modeling.batching import LengthBatches
     from movie_genre.modeling.build import build_classifier
     from movie_genre.modeling.optimizers import training_model
+    from movie_genre.modeling.train import initial_vectors
     from movie_genre.vocabulary import RESERVED, read_sequences
+    from movie_genre.word_vectors import read_vectors
 
     keras.utils.set_random_seed(params["seed"])
     tokenized = work / "data" / "tokenized"
@@ -44,7 +46,9 @@ def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, valida
     if fixed:  # every row as long as the longest, so each batch is max_len wide
         lengths, val_len = np.full_like(lengths, x.shape[1]), np.full_like(val_len, x.shape[1])
     batches = LengthBatches(x, lengths, y, n_genres, params["batch_size"], params["seed"])
-    vectors = glove.vectors(vocabulary, RESERVED, params["seed"])[0] if params["embedding"] == "glove" else None
+    # The embedding starts as train's does (train.embedding), so the quality comparison is the real model's.
+    corpus_vectors = read_vectors(work / config.WORD_VECTORS_FILE) if params["embedding"] == "corpus" else None
+    vectors = initial_vectors(params, vocabulary, corpus_vectors)
     classifier = build_classifier(len(vocabulary) + RESERVED, n_genres, params, vectors, int(x.max()) + 1)
     model = training_model(classifier, params, epochs * len(batches))
     start = time.perf_counter()
