@@ -11,7 +11,10 @@ PLOTS_TEMPLATE := .dvc/offline-plots.html
 
 .PHONY: repro test test-fast lint inputs
 
+# First, whether this CPU computes the arithmetic dvc.lock was made with (if not, dvc repro
+# trains another model than the committed one, and says so here).
 repro: inputs
+	@python -m movie_genre.modeling.fingerprint --check tests/arithmetic/fingerprint.txt || true
 	dvc repro
 
 test: inputs

@@ -65,11 +65,11 @@ CORPUS = ("corpus", "word_vectors")  # the outside corpus: its own size, whateve
 EXTERNAL = ("nltk_data", "movie_descriptions")
 
 
-def timed(command, cwd) -> tuple[float, float, str]:
+def timed(command, cwd, env=None) -> tuple[float, float, str]:
     """Wall seconds, peak RSS (MB) and output of a command and the children it waited for."""
     with tempfile.TemporaryFile() as log:
         start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, env=ENV, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env={**ENV, **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
         log.seek(0)
@@ -114,20 +114,23 @@ def naive_prepare(raw: Path, vocab_size: int) -> float:
     return float(timed([sys.executable, "-m", "bench.naive", str(raw), str(vocab_size)], ROOT)[2].split()[-1])
 
 
-# The epoch comparisons: name -> (changes to the default train params, every batch padded to max_len)
+# The epoch comparisons: name -> (changes to the default train params, every batch padded to max_len,
+# environment)
 EPOCH_SIDES = {
-    "ours": ({}, False),
-    "fixed_len": ({}, True),
-    "native": ({"arithmetic": "native"}, False),
-    "keras_adam": ({"optimizer": "adam"}, False),
+    "ours": ({}, False, {}),
+    "fixed_len": ({}, True, {}),
+    "native": ({"arithmetic": "native"}, False, {}),
+    # The portable arithmetic before it pinned threads, caches and oneDNN's ops: the AVX2 cap alone
+    "cap_only": ({"arithmetic": "native"}, False, {"ONEDNN_MAX_CPU_ISA": "AVX2"}),
+    "keras_adam": ({"optimizer": "adam"}, False, {}),
 }
 
 
-def epoch_run(work: Path, params: dict, fixed: bool, epochs: int = 1, validate: bool = False) -> dict:
+def epoch_run(work: Path, params: dict, fixed: bool, epochs: int = 1, validate: bool = False, env=None) -> dict:
     """bench/epoch.py in its own process (TensorFlow fixes its arithmetic per process)."""
     command = [sys.executable, "-m", "bench.epoch", str(work), json.dumps(params), "--epochs", str(epochs)]
     command += ["--fixed"] * fixed + ["--validate"] * validate
-    return json.loads(timed(command, ROOT)[2].strip().splitlines()[-1])
+    return json.loads(timed(command, ROOT, env)[2].strip().splitlines()[-1])
 
 
 def dvc_repo(work: Path, raw: Path) -> Path:
@@ -210,8 +213,8 @@ def main(argv=None) -> None:
             # this length (by about 40%, seen here), so a median of 3 can still be one.
             runs = {name: [] for name in EPOCH_SIDES}
             for _ in range(args.repeat):
-                for name, (changes, fixed) in EPOCH_SIDES.items():
-                    runs[name].append(epoch_run(work, {**params["train"], **changes}, fixed))
+                for name, (changes, fixed, env) in EPOCH_SIDES.items():
+                    runs[name].append(epoch_run(work, {**params["train"], **changes}, fixed, env=env))
             fastest = {name: min(side, key=lambda run: run["seconds"]) for name, side in runs.items()}
             results["epoch"] = {"rows": fastest["ours"]["rows"], "warm_up_s": fastest["ours"]["warm_up_s"],
                                 **{f"{name}_s": run["seconds"] for name, run in fastest.items()},
@@ -255,6 +258,7 @@ def report(r: dict) -> None:
               "tracing included); fastest run of each:")
         print(f"  ours (portable arithmetic, fused Adam, per-batch padding): {e['ours_s']:.1f} s")
         for name, label in (("fixed_len", "every batch padded to max_len"), ("native", "native arithmetic"),
+                            ("cap_only", "the AVX2 cap alone, every core (the portable arithmetic until 000b219)"),
                             ("keras_adam", "Keras' Adam")):
             print(f"  {label}: {e[name + '_s']:.1f} s -> ours is {e[name + '_s'] / e['ours_s']:.2f}x as fast")
         for name, seconds in e["runs"].items():

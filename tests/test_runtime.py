@@ -14,22 +14,56 @@ def python(code: str, **env) -> subprocess.CompletedProcess:
     )
 
 
-def test_configure_caps_onednn_before_the_first_op_and_refuses_after_it():
+def test_configure_pins_the_arithmetic_before_tensorflow_starts_and_refuses_after_its_first_op():
     code = (
-        "import os, tensorflow as tf\n"
+        "import os\n"
         "from movie_genre import runtime\n"
-        "runtime.configure()\n"  # after the import: oneDNN reads the cap at its first use
+        "runtime.configure()\n"
+        "import tensorflow as tf\n"
         "tf.matmul(tf.ones((8, 8)), tf.ones((8, 8)))\n"
-        "print(os.environ['ONEDNN_MAX_CPU_ISA'])\n"
+        "print(runtime.describe())\n"
     )
-    result = python(code, ONEDNN_VERBOSE="1", ONEDNN_MAX_CPU_ISA="ALL")
+    # Set from outside as another CPU or a user would: configure() wins over each
+    result = python(code, ONEDNN_VERBOSE="1", ONEDNN_MAX_CPU_ISA="ALL", TF_ENABLE_ONEDNN_OPTS="1",
+                    TF_NUM_INTRAOP_THREADS="8")
     assert result.returncode == 0, result.stderr
     assert "isa:Intel AVX2\n" in result.stdout or "isa:" not in result.stdout  # oneDNN's own report, on x86
-    assert result.stdout.splitlines()[-1] == "AVX2"
+    assert result.stdout.splitlines()[-1] == (
+        "configured portable; ONEDNN_MAX_CPU_ISA=AVX2 oneDNN ops False intra-op threads 1 "
+        "Eigen caches (32768, 524288, 33554432)"
+    )
 
     late = python("import tensorflow as tf\nfrom movie_genre import runtime\ntf.ones(1)\nruntime.configure()\n")
     assert late.returncode == 1
     assert "RuntimeError: TensorFlow has already run an op" in late.stderr
+
+
+def test_configure_after_importing_tensorflow_needs_its_onednn_ops_off():
+    code = "import tensorflow as tf\nfrom movie_genre import runtime\nruntime.configure()\nprint(runtime.describe())\n"
+    on = python(code, TF_ENABLE_ONEDNN_OPTS="1")
+    assert on.returncode == 1
+    assert on.stderr.strip().splitlines()[-1] == (
+        "RuntimeError: TensorFlow was imported with its oneDNN ops on (this CPU's default), so its arithmetic "
+        "follows the CPU: call movie_genre.runtime.configure() before importing TensorFlow, "
+        "or set TF_ENABLE_ONEDNN_OPTS=0 in the environment"
+    )
+    off = python(code, TF_ENABLE_ONEDNN_OPTS="0")
+    assert off.returncode == 0, off.stderr
+    assert off.stdout.strip().endswith("intra-op threads 1 Eigen caches (32768, 524288, 33554432)")
+
+
+def test_eigen_blocks_by_the_pinned_cache_sizes_in_every_library_that_holds_them():
+    code = (
+        "from movie_genre import runtime, eigen\n"
+        "runtime.configure()\n"
+        "import tensorflow as tf\n"
+        "tf.linalg.qr(tf.ones((300, 300)))\n"  # Eigen's first product: it would read CPUID now
+        "print(eigen.cache_sizes())\n"
+    )
+    result = python(code)
+    assert result.returncode == 0, result.stderr
+    pinned = (32768, 524288, 33554432)
+    assert result.stdout.strip() == str({"libtensorflow_cc.so.2": pinned, "libtensorflow_framework.so.2": pinned})
 
 
 def test_native_leaves_the_environment_as_it_is():

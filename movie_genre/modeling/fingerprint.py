@@ -1,0 +1,192 @@
+"""The arithmetic fingerprint: md5s of the ops the model is made of, on exact inputs.
+
+    python -m movie_genre.modeling.fingerprint                 # print it (`#` lines: this CPU, the arithmetic)
+    python -m movie_genre.modeling.fingerprint --check FILE    # exit 1 naming the first op that differs from FILE
+
+Each line is `name md5`: matrix products at the shapes training runs (the
+defaults and the largest a user may set: lstm_units 256, batch_size 512,
+embedding_dim 300), the QR behind Keras' orthogonal initializer, the
+activations and reductions, a masked LSTM's forward and gradients, and a few
+training steps of the real classifier from its seeded initial weights. Inputs
+are integers below 2**22 scaled by powers of two, so every machine starts from
+the same floats and a differing line means the same sums were added in another
+order. Two machines with the same lines train the same model from the same data.
+"""
+
+import argparse
+import hashlib
+import os
+import platform
+import sys
+from pathlib import Path
+
+from movie_genre import runtime
+
+REFERENCE = Path("tests/arithmetic/fingerprint.txt")
+WANTED_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile")
+# (batch, embedding_dim, lstm_units, genres): the defaults, and the largest shapes the README's params allow
+SHAPES = {"default": (64, 50, 64, 27), "large": (512, 300, 256, 27)}
+
+
+def cpu() -> str:
+    """The CPU as Linux tells it: model, family and model numbers, the flags that matter, the caches."""
+    info = {}
+    try:
+        for line in open("/proc/cpuinfo"):
+            key, _, value = line.partition(":")
+            info.setdefault(key.strip(), value.strip())
+    except OSError:
+        return f"{platform.machine()} ({platform.system()})"
+    flags = set(info.get("flags", "").split())
+    caches = []
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            kind = {"Data": "d", "Instruction": "i"}.get((index / "type").read_text().strip(), "")
+            caches.append(f"L{(index / 'level').read_text().strip()}{kind} {(index / 'size').read_text().strip()}")
+        except OSError:
+            pass
+    return (f"{info.get('model name', 'unknown')} (family {info.get('cpu family')} model {info.get('model')}); "
+            f"flags {' '.join(f for f in WANTED_FLAGS if f in flags) or 'none of ' + ' '.join(WANTED_FLAGS)}; "
+            f"caches {', '.join(caches) or 'unknown'}; cores {len(os.sched_getaffinity(0))}")
+
+
+def lines() -> list[str]:
+    """The fingerprint, one `name md5` line per op (configure() must have run)."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    out = []
+
+    def say(name, value):
+        array = np.ascontiguousarray(value.numpy() if hasattr(value, "numpy") else np.asarray(value))
+        out.append(f"{name:<48} {hashlib.md5(array.tobytes()).hexdigest()[:12]}")
+
+    def exact(shape, seed, scale=1.0):
+        rng = np.random.default_rng(seed)
+        return (rng.integers(-(2**22), 2**22 + 1, size=shape) * (scale * 2.0**-22)).astype(np.float32)
+
+    for tag, (batch, dim, units, genres) in SHAPES.items():
+        gates = 4 * units
+        # An LSTM step's products forward, the weight gradients summed over a batch, the head
+        products = {"lstm input": (batch, dim, gates), "lstm recurrent": (batch, units, gates),
+                    "lstm kernel gradient": (dim, batch, gates), "lstm recurrent gradient": (units, batch, gates),
+                    "lstm state gradient": (batch, gates, units), "head": (batch, 2 * 2 * units, genres),
+                    "head gradient": (2 * 2 * units, batch, genres)}
+        for seed, (role, (m, k, n)) in enumerate(products.items()):
+            say(f"{tag} {role} {m}x{k} @ {k}x{n}", tf.matmul(exact((m, k), 2 * seed), exact((k, n), 2 * seed + 1)))
+        # Keras' orthogonal initializer: a QR of a (4 units, units) normal matrix
+        q, r = tf.linalg.qr(exact((gates, units), units))
+        say(f"{tag} qr {gates}x{units} q", q)
+        say(f"{tag} qr {gates}x{units} r", r)
+        say(f"{tag} orthogonal initializer ({units}, {gates})", keras.initializers.Orthogonal(seed=1)((units, gates)))
+        x = exact((batch * 60, gates), 6, 4.0)
+        for name, op in (("tanh", tf.tanh), ("sigmoid", tf.sigmoid), ("exp", tf.exp)):
+            say(f"{tag} {name} {batch * 60}x{gates}", op(x))
+        logits = exact((batch, genres), 7, 8.0)
+        say(f"{tag} softmax {batch}x{genres}", tf.nn.softmax(logits))
+        say(f"{tag} log_softmax {batch}x{genres}", tf.nn.log_softmax(logits))
+        say(f"{tag} reduce_sum over time", tf.reduce_sum(tf.reshape(x, (batch, 60, gates)), axis=1))
+        say(f"{tag} reduce_max over time", tf.reduce_max(tf.reshape(x, (batch, 60, gates)), axis=1))
+        ids = tf.constant(np.random.default_rng(8).integers(0, 2000, size=batch * 60).astype(np.int32))
+        say(f"{tag} unsorted_segment_sum {batch * 60} -> 2000", tf.math.unsorted_segment_sum(x[:, :dim], ids, 2000))
+    for m, k, n in ((64, 4000, 256), (512, 512, 512), (256, 12800, 1024)):  # far past the defaults
+        say(f"matmul {m}x{k} @ {k}x{n}", tf.matmul(exact((m, k), 1), exact((k, n), 2)))
+
+    batch, dim, units, _ = SHAPES["default"]
+    inputs = tf.constant(exact((batch, 60, dim), 10))
+    mask = tf.constant(np.arange(60)[None, :] < np.random.default_rng(11).integers(5, 61, size=(batch, 1)))
+    keras.utils.set_random_seed(0)
+    lstm = keras.layers.LSTM(units, return_sequences=True)
+    lstm.build((None, None, dim))
+    for weight, seed in zip(lstm.weights, range(20, 30)):
+        weight.assign(exact(weight.shape, seed, 2.0**-3))
+    with tf.GradientTape() as tape:
+        sequences = lstm(inputs, mask=mask)
+        loss = tf.reduce_sum(sequences * exact(sequences.shape, 12))
+    say("lstm forward (masked)", sequences)
+    for weight, gradient in zip(lstm.weights, tape.gradient(loss, lstm.weights)):
+        say(f"lstm gradient {weight.path}", gradient)
+
+    out += _training_steps("default", *SHAPES["default"], widths=(20, 120), steps=6, exact=exact)
+    out += _training_steps("large", *SHAPES["large"], widths=(4, 12), steps=2, exact=exact)
+    return out
+
+
+def _training_steps(tag, batch, dim, units, genres, widths, steps, exact) -> list[str]:
+    """The project's classifier from its seeded initial weights, trained `steps` steps on exact batches."""
+    import keras
+    import numpy as np
+
+    from movie_genre.modeling.build import build_classifier
+    from movie_genre.modeling.optimizers import training_model
+
+    vocab = 3000
+    params = dict(embedding_dim=dim, embedding_trainable=True, dropout=0.2, lstm_units=units, pooling="max_mean",
+                  bidirectional=True, optimizer="fused_adam", learning_rate=0.001, lr_schedule="constant",
+                  label_smoothing=0.0)
+    keras.utils.set_random_seed(42)
+    classifier = build_classifier(vocab, genres, params, exact((vocab, dim), 40, 2.0**-3), 2000)
+    model = training_model(classifier, params, 100)
+
+    def digest(arrays):
+        md5 = hashlib.md5()
+        for array in arrays:
+            md5.update(np.ascontiguousarray(array).tobytes())
+        return md5.hexdigest()[:12]
+
+    out = [f"{f'{tag} classifier initial weights':<48} {digest(w.numpy() for w in classifier.weights)}"]
+    rng = np.random.default_rng(13)
+    for step in range(steps):
+        width = int(rng.integers(*widths))
+        lengths = rng.integers(1, width + 1, size=batch)
+        ids = np.where(np.arange(width)[None, :] < lengths[:, None], rng.integers(2, vocab, size=(batch, width)), 0)
+        labels = keras.utils.to_categorical(rng.integers(0, genres, size=batch), genres)
+        row_weights = (rng.integers(1, 9, size=batch) * 0.25).astype(np.float32)
+        loss = model.train_on_batch(ids.astype(np.int32), labels, sample_weight=row_weights, return_dict=True)["loss"]
+        out.append(f"{f'{tag} classifier step {step} loss':<48} {digest([np.float32(loss)])}")
+        out.append(f"{f'{tag} classifier step {step} weights':<48} {digest(w.numpy() for w in classifier.weights)}")
+    return out
+
+
+def header() -> list[str]:
+    return [f"# cpu: {cpu()}", f"# arithmetic: {runtime.describe()}"]
+
+
+def first_difference(mine: list[str], reference: list[str]) -> str | None:
+    """The first op whose line differs from the reference's (or is missing), as a sentence; None if all agree."""
+    theirs = dict(line.rsplit(None, 1) for line in reference if line and not line.startswith("#"))
+    ours = dict(line.rsplit(None, 1) for line in mine if line and not line.startswith("#"))
+    for name, value in theirs.items():
+        if ours.get(name) != value:
+            return f"'{name}' is {ours.get(name, 'missing')} here, {value} in the reference"
+    extra = [name for name in ours if name not in theirs]
+    return f"'{extra[0]}' is not in the reference" if extra else None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", type=Path, metavar="FILE", help="compare with FILE instead of printing")
+    parser.add_argument("--arithmetic", choices=runtime.ARITHMETIC, default="portable")
+    args = parser.parse_args()
+    runtime.configure(args.arithmetic)
+    with runtime.quiet_start_up():
+        mine = lines()
+    if args.check is None:
+        print("\n".join(header() + mine))
+        return 0
+    reference = args.check.read_text(encoding="utf-8").splitlines()
+    difference = first_difference(mine, reference)
+    if difference is None:
+        print(f"arithmetic: this CPU computes every op of {args.check} alike: dvc repro makes dvc.lock's bytes")
+        return 0
+    made_on = next((line[len("# cpu: "):] for line in reference if line.startswith("# cpu: ")), "unknown")
+    print(f"arithmetic: this CPU computes differently from {args.check}: {difference}\n"
+          f"  this CPU: {cpu()}\n  {runtime.describe()}\n  the reference's CPU: {made_on}\n"
+          "  so dvc repro trains another model than dvc.lock's (docs/reproducibility.md)", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
