@@ -41,15 +41,21 @@ def main() -> None:
     shutil.rmtree(partial_log, ignore_errors=True)
     with runtime.quiet_start_up():
         from dvclive import Live
-        from dvclive.keras import DVCLiveCallback
+        from dvclive.utils import standardize_metric_name
 
         from movie_genre.modeling.saving import save_model
         from movie_genre.modeling.train import train
 
         with Live(str(partial_log), save_dvc_exp=False, dvcyaml=None) as live:
+
+            def log_epoch(logs):  # as dvclive.keras' callback logs an epoch
+                for metric, value in logs.items():
+                    live.log_metric(standardize_metric_name(metric, "dvclive.keras"), value)
+                live.next_step()
+
             text_model, validation = train(
                 params, vocabulary, genres, train_set, val_set, text.load_stopwords(), with_title,
-                callbacks=[DVCLiveCallback(live=live)], corpus_vectors=corpus_vectors, corpus_set=corpus_set,
+                log_epoch=log_epoch, corpus_vectors=corpus_vectors, corpus_set=corpus_set,
             )
     write_json(partial_log / config.VALIDATION_FILE.name, validation)
     save_model(text_model, config.MODEL_FILE)

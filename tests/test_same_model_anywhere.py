@@ -143,3 +143,17 @@ def test_corpus_word_vectors_are_the_same_whatever_kernels_numpy_and_openblas_us
         result = run(other, "stages.word_vectors", env=env, one_core=one_core)
         assert result.returncode == 0, result.stderr[-2000:]
         assert hashlib.md5((other / VECTORS).read_bytes()).hexdigest() == committed, env
+
+
+def test_members_side_by_side_one_after_another_and_on_one_core_make_the_same_file(repo, first_run, tmp_path):
+    other = copy_repo(tmp_path)
+    for folder in ("data/tokenized", "data/corpus"):
+        shutil.copytree(repo / folder, other / folder, dirs_exist_ok=True)
+    set_train_params(other, members=3, epochs=3)
+    side_by_side = train(other, env={"MOVIE_GENRE_JOBS": "3"})
+    result = run(other, "stages.train", env={"MOVIE_GENRE_JOBS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "members: 3, 1 at once (one process and one thread each)" in result.stdout.splitlines()
+    one_after_another = hashlib.md5((other / MODEL).read_bytes()).hexdigest()
+    one_core = train(other, one_core=ONE_CORE)  # as many at once as cores: one
+    assert side_by_side == one_after_another == one_core

@@ -38,3 +38,25 @@ def test_batches_are_cut_to_the_longest_text_and_change_each_epoch():
     order = [b.tolist() for b in batches.batches]
     batches.on_epoch_end()
     assert [b.tolist() for b in batches.batches] != order
+
+
+def test_members_at_once_follow_the_cores_or_the_environment_never_more_than_members(monkeypatch):
+    import os
+
+    import pytest
+
+    from movie_genre.errors import PipelineError
+    from movie_genre.modeling.train import JOBS_VARIABLE, member_jobs
+
+    monkeypatch.delenv(JOBS_VARIABLE, raising=False)
+    assert member_jobs(64) == min(64, len(os.sched_getaffinity(0)))
+    assert member_jobs(1) == 1
+    monkeypatch.setenv(JOBS_VARIABLE, "3")
+    assert (member_jobs(5), member_jobs(2)) == (3, 2)
+    for bad in ("0", "two", "-1", ""):
+        monkeypatch.setenv(JOBS_VARIABLE, bad)
+        with pytest.raises(PipelineError) as error:
+            member_jobs(5)
+        assert str(error.value) == (
+            f"{JOBS_VARIABLE}={bad!r}: give a whole number of members to train at once, 1 or more"
+        )

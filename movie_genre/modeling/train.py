@@ -2,8 +2,20 @@
 averaged when there are several (train.members), and calibrated on the same split.
 
 `train()` takes arrays and params and returns the text model and its validation
-figures; stages/train.py does the reading and writing around it.
+figures; stages/train.py does the reading and writing around it. Each member
+trains in a process of its own (started with spawn, one thread, the portable
+arithmetic), as many at once as there are cores: a member's weights are the
+same however many train beside it.
 """
+
+import ctypes
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
 
 import keras
 import numpy as np
@@ -11,6 +23,7 @@ import tensorflow as tf
 
 from movie_genre import glove, runtime
 from movie_genre.calibration import fit_temperature, with_temperature
+from movie_genre.errors import PipelineError
 from movie_genre.modeling.batching import LengthBatches, class_weights
 from movie_genre.modeling.build import build_classifier, build_text_model
 from movie_genre.modeling.optimizers import training_model
@@ -20,6 +33,9 @@ from movie_genre.vocabulary import RESERVED, embedding_matrix
 
 MEMBER_SEED_STEP = 1000  # member i trains with seed + 1000 i: one member is the plain seed
 TEACHER_BATCH = 512  # rows per batch when the teacher labels the corpus (inference only)
+# Members trained at once; by default as many as this process may use cores. The result
+# does not depend on it, so it is not a param (a param would invalidate DVC's cache).
+JOBS_VARIABLE = "MOVIE_GENRE_JOBS"
 
 
 def predicted_probabilities(classifier: keras.Model, batches: LengthBatches) -> np.ndarray:
@@ -29,20 +45,27 @@ def predicted_probabilities(classifier: keras.Model, batches: LengthBatches) -> 
     return probabilities
 
 
-class ValidationMacroF1(keras.callbacks.Callback):
-    """Adds val_macro_f1 to each epoch's logs, for early stopping and the curves."""
+class ValidationScores(keras.callbacks.Callback):
+    """Scores the validation split once an epoch, from one pass over it: val_loss (the
+    training loss's cross-entropy, label smoothing included, unweighted), val_accuracy and
+    val_macro_f1, for early stopping and the curves (Keras' own validation would be a
+    second pass)."""
 
-    def __init__(self, classifier: keras.Model, batches: LengthBatches):
+    def __init__(self, classifier: keras.Model, batches: LengthBatches, label_smoothing: float):
         super().__init__()
-        self.classifier, self.batches = classifier, batches
+        self.classifier, self.batches, self.label_smoothing = classifier, batches, label_smoothing
 
     def on_epoch_end(self, epoch, logs=None):
         from sklearn.metrics import f1_score
 
-        predicted = predicted_probabilities(self.classifier, self.batches).argmax(axis=1)
-        logs["val_macro_f1"] = f1_score(
-            self.batches.labels, predicted, labels=range(self.batches.n_genres), average="macro", zero_division=0
-        )
+        probabilities = predicted_probabilities(self.classifier, self.batches).astype(np.float64)
+        labels, n_genres = self.batches.labels, self.batches.n_genres
+        targets = np.eye(n_genres)[labels] * (1 - self.label_smoothing) + self.label_smoothing / n_genres
+        clipped = np.clip(probabilities, 1e-7, 1 - 1e-7)  # as Keras clips probabilities
+        predicted = probabilities.argmax(axis=1)
+        logs["val_accuracy"] = float((predicted == labels).mean())
+        logs["val_loss"] = float(-(targets * np.log(clipped)).sum(axis=1).mean())
+        logs["val_macro_f1"] = f1_score(labels, predicted, labels=range(n_genres), average="macro", zero_division=0)
 
 
 def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: int, n_genres: int,
@@ -66,32 +89,138 @@ def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: in
     monitor = params["monitor"]
     stopping = keras.callbacks.EarlyStopping(
         monitor=monitor, mode="min" if monitor == "val_loss" else "max",
-        patience=params["patience"], restore_best_weights=True, verbose=1,
+        patience=params["patience"], restore_best_weights=True, verbose=0,
     )
+    scores = ValidationScores(classifier, val_batches, params["label_smoothing"])
     history = training_model(classifier, params, params["epochs"] * len(train_batches)).fit(
-        train_batches, validation_data=val_batches, epochs=params["epochs"],
-        callbacks=[ValidationMacroF1(classifier, val_batches), stopping, *callbacks], verbose=2,
+        train_batches, epochs=params["epochs"], callbacks=[scores, stopping, *callbacks], verbose=0,
     )
     return classifier, history.history
 
 
-def fit_members(params: dict, word_vectors, n_words: int, n_genres: int, train_set, val_batches,
-                callbacks=(), extra=None, role: str = "member"):
-    """train.members classifiers (seeds seed, seed + 1000, ...); returns them, each one's
-    validation probabilities at its kept epoch, the kept epochs and the epochs run."""
+def member_jobs(members: int) -> int:
+    """How many members train at once: $MOVIE_GENRE_JOBS, or the usable cores; never more than members."""
+    value = os.environ.get(JOBS_VARIABLE)
+    if value is None:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    elif value.strip().isdigit() and int(value) >= 1:
+        jobs = int(value)
+    else:
+        raise PipelineError(f"{JOBS_VARIABLE}={value!r}: give a whole number of members to train at once, 1 or more")
+    return max(1, min(jobs, members))
+
+
+def kept_epoch(params: dict, history: dict) -> int:
+    """The epoch (from 1) whose weights early stopping kept."""
+    monitored = np.array(history[params["monitor"]])
+    return int(monitored.argmin() if params["monitor"] == "val_loss" else monitored.argmax()) + 1
+
+
+def member_name(params: dict, member: int) -> str:
+    return "classifier" if params["members"] == 1 else f"classifier_{member + 1}"
+
+
+_events = None  # in a member's process: where its epochs are reported
+
+
+def _start_member_process(arithmetic: str, events) -> None:
+    global _events
+    if sys.platform.startswith("linux"):  # killed with the stage, not left training alone
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    runtime.configure(arithmetic)
+    _events = events
+
+
+class _ReportEpochs(keras.callbacks.Callback):
+    def __init__(self, member: int):
+        super().__init__()
+        self.member = member
+
+    def on_epoch_end(self, epoch, logs=None):
+        _events.put((self.member, epoch, {key: float(value) for key, value in (logs or {}).items()}))
+
+
+def _train_member(member: int, params: dict, word_vectors, n_words: int, n_genres: int, train_set, val_set, extra):
+    """One member in its own process: its weights, history and validation probabilities at the kept epoch."""
+    tf.config.experimental.enable_op_determinism()
+    val_batches = LengthBatches(*val_set, n_genres, params["batch_size"])
+    seed = params["seed"] + MEMBER_SEED_STEP * member
+    classifier, history = fit_classifier(params, seed, member_name(params, member), word_vectors, n_words, n_genres,
+                                         train_set, val_batches, [_ReportEpochs(member)], extra)
+    return classifier.get_weights(), history, predicted_probabilities(classifier, val_batches)
+
+
+class Progress:
+    """One line per epoch of any member: which, how far, how long so far and still to go."""
+
+    def __init__(self, role: str, members: int, max_epochs: int, jobs: int):
+        self.role, self.members, self.max_epochs, self.jobs = role, members, max_epochs, jobs
+        self.start, self.epochs_done, self.finished = time.monotonic(), 0, {}
+        print(f"{role}s: {members}, {jobs} at once (one process and one thread each)", flush=True)
+
+    def epoch(self, member: int, epoch: int, logs: dict) -> None:
+        self.epochs_done += 1
+        elapsed = time.monotonic() - self.start
+        # Epochs still to come: finished members' mean for the others, or the most there can be
+        expected = np.mean(list(self.finished.values())) if self.finished else self.max_epochs
+        total = sum(self.finished.values()) + expected * (self.members - len(self.finished))
+        left = max(total - self.epochs_done, 0) * elapsed / self.epochs_done
+        figures = ", ".join(f"{key} {logs[key]:.4f}" for key in ("loss", "val_accuracy", "val_macro_f1") if key in logs)
+        print(f"{self.role} {member + 1} of {self.members}, epoch {epoch + 1}: {figures}; "
+              f"{_minutes(elapsed)} elapsed, {'about' if self.finished else 'at most'} {_minutes(left)} left",
+              flush=True)
+
+    def done(self, member: int, history: dict, kept: int) -> None:
+        self.finished[member] = len(history["loss"])
+        print(f"{self.role} {member + 1} of {self.members}: stopped after {self.finished[member]} epochs, "
+              f"kept epoch {kept}", flush=True)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s" if seconds >= 60 else f"{int(seconds)} s"
+
+
+def fit_members(params: dict, word_vectors, n_words: int, n_genres: int, train_set, val_set,
+                log_epoch=None, extra=None, role: str = "member"):
+    """train.members classifiers (seeds seed, seed + 1000, ...), each in a process of its own,
+    member_jobs() at once; returns them, each one's validation probabilities at its kept epoch
+    averaged, the kept epochs and the epochs run. `log_epoch(logs)` gets the first member's epochs."""
+    members, jobs = params["members"], member_jobs(params["members"])
+    progress = Progress(role, members, params["epochs"], jobs)
+    context = multiprocessing.get_context("spawn")
+    events = context.Queue()
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_member_process,
+                             initargs=(params["arithmetic"], events), max_tasks_per_child=1) as pool:
+        pending = {pool.submit(_train_member, member, params, word_vectors, n_words, n_genres, train_set,
+                               val_set, extra): member for member in range(members)}
+        results, received, reported = {}, [0] * members, set()
+        while len(reported) < members:
+            try:
+                member, epoch, logs = events.get(timeout=0.2)
+                received[member] += 1
+                progress.epoch(member, epoch, logs)
+                if member == 0 and log_epoch is not None:
+                    log_epoch(logs)
+            except queue.Empty:
+                pass
+            for future in [f for f in pending if f.done()]:
+                results[pending.pop(future)] = future.result()  # a member's error is raised here
+            # A member is done once its result is in and each of its epochs has been reported
+            for member in sorted(set(results) - reported):
+                history = results[member][1]
+                if received[member] == len(history["loss"]):
+                    progress.done(member, history, kept_epoch(params, history))
+                    reported.add(member)
     classifiers, probabilities, best_epochs, epochs_run = [], [], [], 0
-    for member in range(params["members"]):
-        name = "classifier" if params["members"] == 1 else f"classifier_{member + 1}"
-        print(f"{role} {member + 1} of {params['members']}")
-        classifier, history = fit_classifier(
-            params, params["seed"] + MEMBER_SEED_STEP * member, name, word_vectors, n_words, n_genres,
-            train_set, val_batches, callbacks if member == 0 else (), extra,
-        )
-        monitored = np.array(history[params["monitor"]])
-        best_epochs.append(int(monitored.argmin() if params["monitor"] == "val_loss" else monitored.argmax()) + 1)
-        epochs_run += len(monitored)
+    for member in range(members):
+        weights, history, member_probabilities = results[member]
+        best_epochs.append(kept_epoch(params, history))
+        epochs_run += len(history["loss"])
+        classifier = build_classifier(n_words, n_genres, params, word_vectors, int(train_set[0].max()) + 1,
+                                      name=member_name(params, member))
+        classifier.set_weights(weights)
         classifiers.append(classifier)
-        probabilities.append(predicted_probabilities(classifier, val_batches))
+        probabilities.append(member_probabilities)
     return classifiers, np.mean(probabilities, axis=0), best_epochs, epochs_run
 
 
@@ -121,13 +250,13 @@ def soft_labels(classifiers, temperature: float, corpus_set, n_genres: int, thre
 
 
 def train(params: dict, vocabulary: list[str], genres: list[str], train_set, val_set, stopwords,
-          with_title: bool = False, callbacks=(), corpus_vectors=None, corpus_set=None) -> tuple[keras.Model, dict]:
+          with_title: bool = False, log_epoch=None, corpus_vectors=None, corpus_set=None) -> tuple[keras.Model, dict]:
     """Fit train.members classifiers and a temperature; return the text model (raw title and
     plot in) and the validation figures of the averaged, kept epochs.
 
     `train_set` and `val_set` are (padded word ids, lengths, labels) as
-    vocabulary.read_sequences gives them.  `callbacks` (DVCLive's) follow the
-    first member of the saved model.  `corpus_vectors` (words, matrix) serve
+    vocabulary.read_sequences gives them.  `log_epoch(logs)` (DVCLive's) follows
+    the first member of the saved model, epoch by epoch.  `corpus_vectors` (words, matrix) serve
     train.embedding=corpus.  With train.self_training_weight > 0 those
     classifiers are the teacher: they label `corpus_set` (padded word ids,
     lengths), and as many students learn from the labelled rows and those, and
@@ -137,13 +266,12 @@ def train(params: dict, vocabulary: list[str], genres: list[str], train_set, val
     runtime.configure(params["arithmetic"])
     tf.config.experimental.enable_op_determinism()
     word_vectors = initial_vectors(params, vocabulary, corpus_vectors)
-    val_batches = LengthBatches(*val_set, len(genres), params["batch_size"])
-    sizes = (word_vectors, len(vocabulary) + RESERVED, len(genres), train_set, val_batches)
+    sizes = (word_vectors, len(vocabulary) + RESERVED, len(genres), train_set, val_set)
     student = params["self_training_weight"] > 0
     classifiers, averaged, best_epochs, epochs_run = fit_members(
-        params, *sizes, () if student else callbacks, role="teacher" if student else "member"
+        params, *sizes, None if student else log_epoch, role="teacher" if student else "member"
     )
-    labels = val_batches.labels
+    labels = val_set[2]
     temperature = fit_temperature(averaged, labels)
     names = np.array(genres)
     if student:
@@ -151,7 +279,7 @@ def train(params: dict, vocabulary: list[str], genres: list[str], train_set, val
         print(f"teacher on validation: accuracy {teacher['accuracy']}, macro F1 {teacher['macro_f1']}")
         corpus = soft_labels(classifiers, temperature, corpus_set, len(genres), params["self_training_threshold"])
         classifiers, averaged, best_epochs, epochs_run = fit_members(
-            params, *sizes, callbacks, extra=(*corpus, params["self_training_weight"]), role="student"
+            params, *sizes, log_epoch, extra=(*corpus, params["self_training_weight"]), role="student"
         )
         temperature = fit_temperature(averaged, labels)
 
