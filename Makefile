@@ -20,7 +20,8 @@ repro: inputs
 test: inputs
 	python -m pytest
 
-# Under a minute: everything but the tests that run the pipeline, train models or time things.
+# About a minute and a half: everything but the tests that run the pipeline, train models,
+# time things or start the predict command many times.
 test-fast: inputs
 	python -m pytest -m "not slow"
 

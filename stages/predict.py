@@ -6,6 +6,9 @@
 
 Only the model file is read: it cleans and tokenizes raw text itself.  A file may
 be unlabelled (`id ::: title ::: plot`) or labelled (the genre is then ignored).
+The figures are calibrated probabilities; below UNSURE_BELOW for the top genre
+the answer says the model is unsure. A plot with no word left after cleaning
+gets the model's answer for an empty text (its learned prior) and a note on stderr.
 """
 
 import argparse
@@ -16,7 +19,14 @@ from pathlib import Path
 from movie_genre import config, runtime
 from movie_genre.errors import PipelineError, run
 from movie_genre.files import write_text
-from movie_genre.predictions import prediction_lines, top_csv, top_genres
+from movie_genre.predictions import (
+    UNSURE_BELOW,
+    calibration_note,
+    empty_after_cleaning,
+    prediction_lines,
+    top_csv,
+    top_genres,
+)
 from movie_genre.records import SEPARATOR, is_labelled, parse_file
 
 
@@ -36,6 +46,11 @@ def parse_args(argv):
     if args.top_k < 1:
         parser.error("--top-k must be at least 1")
     return args
+
+
+def printable(text: str) -> str:
+    """The text as a terminal may show it: control characters (escapes, tabs, line breaks) as spaces."""
+    return "".join(c if c.isprintable() else " " for c in text)
 
 
 def check_readable(path: Path, what: str, fix: str) -> None:
@@ -74,23 +89,38 @@ def main(argv=None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.file:
         check_readable(args.file, "file", "check the path")
+        columns = parse_file(args.file, labelled=is_labelled(args.file))[0].to_pydict()
+        plots, titles = columns["plot"], columns["title"]
+    else:
+        plots, titles = args.texts, [""] * len(args.texts)
     runtime.configure()
     with runtime.quiet_start_up():
         model, genres = load(args.model)
-        from movie_genre.modeling.saving import predict_texts
+        from movie_genre.modeling.saving import predict_texts, reads_title, stopwords
 
         k = min(args.top_k, len(genres))
-        if args.texts:
-            ranked = top_genres(predict_texts(model, args.texts), genres, k)
-        else:
-            columns = parse_file(args.file, labelled=is_labelled(args.file))[0].to_pydict()
-            ranked = top_genres(predict_texts(model, columns["plot"], columns["title"]), genres, k)
+        ranked = top_genres(predict_texts(model, plots, titles), genres, k)
+    empty = empty_after_cleaning(plots, titles, stopwords(model), reads_title(model))
     if args.texts:
-        for text, row in zip(args.texts, ranked):
+        for number, (text, row) in enumerate(zip(args.texts, ranked), 1):
+            text = printable(text)
             print(text if len(text) <= 70 else text[:67] + "...")
+            if number - 1 in empty:
+                print("  no evidence: no word left after cleaning; the model's answer for an empty text")
+                given = args.texts[number - 1]
+                shown = given if len(given) <= 30 else given[:27] + "..."  # repr: control characters escaped
+                print(f"note: plot {number} ({shown!r}) has no word left after cleaning (a-z words that are "
+                      "not stopwords): its answer is the model's for an empty text", file=sys.stderr)
+            elif row[0][1] < UNSURE_BELOW:
+                print(f"  unsure: no genre reaches {UNSURE_BELOW:.0%}, so no answer")
             for genre, probability in row:
                 print(f"  {genre:<12} {probability:6.1%}")
+        print(calibration_note(args.model))
         return
+    if empty:
+        ids = ", ".join(str(columns["id"][i]) for i in sorted(empty)[:10]) + (", ..." if len(empty) > 10 else "")
+        print(f"note: {args.file}: {len(empty)} plot{'s' * (len(empty) > 1)} with no word left after cleaning "
+              f"(ids {ids}): each gets the model's answer for an empty text", file=sys.stderr)
     best = [row[0][0] for row in ranked]
     if args.out:
         write_text(args.out, prediction_lines(columns["id"], columns["title"], best))
@@ -98,7 +128,9 @@ def main(argv=None) -> None:
         write_text(args.top_csv, top_csv(columns["id"], ranked))
     if not (args.out or args.top_csv):
         for i, title, row in zip(columns["id"], columns["title"], ranked):
-            print(f"{i}{SEPARATOR}{title}{SEPARATOR}" + ", ".join(f"{g} {p:.1%}" for g, p in row))
+            unsure = " (unsure)" if row[0][1] < UNSURE_BELOW else ""
+            print(f"{i}{SEPARATOR}{printable(title)}{SEPARATOR}" + ", ".join(f"{g} {p:.1%}" for g, p in row) + unsure)
+        print(calibration_note(args.model))
     else:
         print(f"{args.file}: {len(best)} plots labelled")
 

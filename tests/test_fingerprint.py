@@ -49,6 +49,7 @@ def test_first_difference_names_the_first_op_that_differs_or_is_missing():
     assert first_difference(reference[1:] + ["d 444"], reference) == "'d' is not in the reference"
 
 
+@pytest.mark.slow  # a second fingerprint run
 def test_a_differing_cpu_is_told_which_op_and_on_which_cpus(tmp_path):
     lines = (ROOT / REFERENCE).read_text(encoding="utf-8").splitlines()
     changed = [line if i != 2 else line.rsplit(None, 1)[0] + " 000000000000" for i, line in enumerate(lines)]

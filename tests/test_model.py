@@ -165,3 +165,35 @@ def test_an_ensemble_averages_its_members_and_the_temperature_softens_them(tmp_p
     got = predict_texts(load_model(tmp_path / "ensemble.keras"), texts)
     np.testing.assert_allclose(got, with_temperature(averaged, 2.0), rtol=1e-5)
     assert not np.allclose(members[0](ids).numpy(), members[1](ids).numpy())
+
+
+def test_the_saved_model_answers_a_text_with_no_word_left_alone_in_its_batch(tmp_path):
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    params = {**SMALL_MODEL, "bidirectional": True, "pooling": "max_mean"}
+    model = build_text_model(build_classifier(len(VOCABULARY) + 2, len(GENRES), params), VOCABULARY, ["the", "a"],
+                             GENRES, max_len=5)
+    path = tmp_path / "m.keras"
+    save_model(model, path)
+    # Loaded as any Keras user would, with none of our commands: only the package imported
+    code = (
+        "import sys, keras, numpy as np, movie_genre\n"
+        "model = keras.saving.load_model(sys.argv[1], safe_mode=True)\n"
+        "for text in ['', 'the a the', '12345 !!!', 'ghost']:\n"
+        "    p = model({'title': np.array(['']), 'plot': np.array([text])}).numpy()[0]\n"
+        "    print(' '.join(f'{x:.9g}' for x in p))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(path)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    empty, stopwords, digits, word = [np.array(line.split(), float) for line in result.stdout.splitlines()]
+    assert np.isfinite(empty).all() and empty.sum() == pytest.approx(1, abs=1e-6)
+    assert (stopwords == empty).all() and (digits == empty).all() and not (word == empty).all()
+    alone = predict_texts(load_model(path), [""])[0]
+    mixed = predict_texts(load_model(path), ["ship love", "", "ghost"], batch_size=3)[1]
+    np.testing.assert_allclose(alone, empty, rtol=1e-6)
+    np.testing.assert_allclose(mixed, alone, rtol=1e-6)  # the same answer with other plots in its batch

@@ -10,6 +10,10 @@ from movie_genre.predictions import prediction_lines, top_csv, top_genres
 from movie_genre.records import is_labelled
 
 ROOT = Path(__file__).resolve().parents[1]
+STOPWORDS = ["the", "and", "of", "it", "was"]
+NOTE = ("note: plot {n} ({text!r}) has no word left after cleaning (a-z words that are not stopwords): "
+        "its answer is the model's for an empty text\n")
+CALIBRATED = "(calibrated probabilities)"
 
 
 def test_top_genres_most_likely_first():
@@ -43,8 +47,9 @@ def model_file(tmp_path_factory):
     from movie_genre.modeling.saving import save_model
 
     keras.utils.set_random_seed(0)
-    classifier = build_classifier(5, 4, SMALL_MODEL)
-    model = build_text_model(classifier, ["ghost", "ship", "love"], ["the"], ["drama", "horror", "romance", "war"], 10)
+    # The default's layers (both directions, max and mean over time), at a tiny size
+    classifier = build_classifier(5, 4, {**SMALL_MODEL, "bidirectional": True, "pooling": "max_mean"})
+    model = build_text_model(classifier, ["ghost", "ship", "love"], STOPWORDS, ["drama", "horror", "romance", "war"], 10)
     path = tmp_path_factory.mktemp("model") / "m.keras"
     save_model(model, path)
     return path
@@ -61,10 +66,12 @@ def test_command_prints_top_k_genres_for_each_text(model_file):
     result = predict("--model", model_file, "--top-k", "2", "A ghost ship.", "Love on a ship.")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == "A ghost ship." and lines[3] == "Love on a ship."
-    for line in lines[1:3] + lines[4:6]:
-        genre, share = line.split()
-        assert genre in {"drama", "horror", "romance", "war"} and share.endswith("%")
+    texts = [i for i, line in enumerate(lines) if not line.startswith("  ")]
+    assert [lines[i] for i in texts] == ["A ghost ship.", "Love on a ship.", CALIBRATED]
+    for start, end in zip(texts, texts[1:]):
+        shares = [line.split() for line in answer("\n".join(lines[start:end]))]
+        assert len(shares) == 2
+        assert all(genre in {"drama", "horror", "romance", "war"} for genre, _ in shares)
 
 
 def test_command_labels_a_file_line_for_line(model_file, tmp_path):
@@ -127,3 +134,77 @@ def test_each_mistake_is_one_line_naming_the_path_and_the_fix(model_file, tmp_pa
     )
     usage = predict()  # neither texts nor --file: argparse's usage error
     assert usage.returncode == 2 and usage.stderr.splitlines()[-1].endswith("error: give either plot texts or --file")
+
+
+def answer(stdout: str) -> list[str]:
+    """The genre lines ("  horror  25.1%") of the first plot's answer."""
+    import re
+
+    lines = stdout.splitlines()[1:]
+    lines = lines[: next((i for i, line in enumerate(lines) if not line.startswith("  ")), len(lines))]
+    return [line for line in lines if re.fullmatch(r"  \S+ +\d+\.\d%", line)]
+
+
+@pytest.mark.slow  # several cold starts of the command
+def test_a_plot_with_no_word_left_gets_the_empty_texts_answer_and_one_note(model_file):
+    empty = predict("--model", model_file, "")
+    assert (empty.returncode, empty.stderr) == (0, NOTE.format(n=1, text=""))
+    lines = empty.stdout.splitlines()
+    assert lines[:2] == ["", "  no evidence: no word left after cleaning; the model's answer for an empty text"]
+    assert len(answer(empty.stdout)) == 3 and lines[-1] == CALIBRATED
+    for text in ("the and of it was", "12345 !!!", "  \t ", "\x01\x07 --- ..."):
+        result = predict("--model", model_file, text)
+        assert (result.returncode, result.stderr) == (0, NOTE.format(n=1, text=text)), text
+        assert answer(result.stdout) == answer(empty.stdout), text
+    both = predict("--model", model_file, "A ghost ship.", "!!!")
+    assert (both.returncode, both.stderr) == (0, NOTE.format(n=2, text="!!!"))
+
+
+@pytest.mark.slow  # several cold starts of the command
+def test_long_odd_and_control_character_plots_are_answered_quietly(model_file):
+    for text in ("ghost ship " * 5000, "Ünïcödé ☃ 🎬 ghost ΣΠΑΡΤΗ ship", "ghost\tship\x0bsails\x1b[31m red",
+                 "\u200b\u202eghost\ufeff ship"):
+        result = predict("--model", model_file, text)
+        assert (result.returncode, result.stderr) == (0, ""), text[:40]
+        assert len(answer(result.stdout)) == 3
+    assert "no evidence" not in result.stdout
+
+
+@pytest.mark.slow  # several cold starts of the command
+def test_a_file_of_plots_with_no_word_left_is_answered_with_one_note(model_file, tmp_path):
+    source = tmp_path / "odd.txt"
+    source.write_text("1 ::: T ::: 12345 !!!\n2 ::: U ::: the and of it\n3 ::: V ::: A ghost.\n"
+                      f"4 ::: W ::: {'ghost ship ' * 100000}\n5 ::: X ::: ☃ \x07\tghost\n", encoding="utf-8")
+    out = tmp_path / "p.txt"
+    result = predict("--model", model_file, "--file", source, "--out", out)
+    assert result.returncode == 0
+    assert result.stderr == (f"note: {source}: 2 plots with no word left after cleaning (ids 1, 2): each gets "
+                             "the model's answer for an empty text\n")
+    assert len(out.read_text().splitlines()) == 5
+    listed = predict("--model", model_file, "--file", source)
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 6  # 5 plots and what the figures are
+
+
+@pytest.mark.slow  # several cold starts of the command
+def test_a_file_that_is_no_plot_file_is_one_line_and_exit_1(model_file, tmp_path):
+    empty, blank, latin1 = tmp_path / "empty.txt", tmp_path / "blank.txt", tmp_path / "latin1.txt"
+    empty.write_bytes(b"")
+    blank.write_bytes(b"\n \n")
+    latin1.write_bytes(b"1 ::: T ::: caf\xe9 ghost\n")
+    cases = {
+        empty: f"error: {empty}: no records in 0 lines; is this the right file?",
+        blank: f"error: {blank}: no records in 2 lines; is this the right file?",
+        latin1: f"error: {latin1}:1: byte 16 is not UTF-8; save the file as UTF-8",
+    }
+    for path, message in cases.items():
+        result = predict("--model", model_file, "--file", path)
+        assert (result.returncode, result.stderr, result.stdout) == (1, message + "\n", ""), path
+
+
+def test_a_low_top_probability_is_called_unsure(model_file):
+    from movie_genre.predictions import UNSURE_BELOW
+
+    result = predict("--model", model_file, "A ghost ship.")  # four genres, untrained: near a quarter each
+    top = float(answer(result.stdout)[0].split()[-1].rstrip("%")) / 100
+    assert top < UNSURE_BELOW
+    assert result.stdout.splitlines()[1] == f"  unsure: no genre reaches {UNSURE_BELOW:.0%}, so no answer"

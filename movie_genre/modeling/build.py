@@ -6,6 +6,7 @@ from movie_genre.modeling.layers import (
     AttentionPooling,
     GenreNames,
     MaskedMaxPooling,
+    MaskedMeanPooling,
     PartlyFrozenEmbedding,
     PlotCleaner,
     Temperature,
@@ -42,7 +43,7 @@ def build_classifier(
         if "max" in params["pooling"]:
             pooled.append(MaskedMaxPooling(name="max_over_time")(x))
         if "mean" in params["pooling"]:
-            pooled.append(keras.layers.GlobalAveragePooling1D(name="mean_over_time")(x))
+            pooled.append(MaskedMeanPooling(name="mean_over_time")(x))
         x = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate(name="max_and_mean")(pooled)
     x = keras.layers.Dropout(params["dropout"], name="dropout")(x)
     probabilities = keras.layers.Dense(n_genres, activation="softmax", name="genre")(x)

@@ -68,11 +68,13 @@ class TitleAndPlot(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class TrimPadding(keras.layers.Layer):
     """Drop the padding columns no row of the batch uses: the LSTM then runs only
-    as many steps as the batch's longest text, not max_len."""
+    as many steps as the batch's longest text, not max_len. At least one column
+    stays, so a batch of texts with no word left is one padding step, which the
+    LSTM can take (over no step at all it cannot)."""
 
     def call(self, ids):
         longest = tf.reduce_max(tf.reduce_sum(tf.cast(ids != 0, "int32"), axis=1))
-        return ids[:, :longest]
+        return ids[:, : tf.maximum(longest, 1)]
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], None)
@@ -119,22 +121,37 @@ class Temperature(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class MaskedMaxPooling(keras.layers.Layer):
-    """Max over the time steps that are not padding (Keras' own max pooling ignores masks)."""
+    """Max over the time steps that are not padding (Keras' own max pooling ignores masks);
+    0 for a text with no step at all, as the mean below."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
 
     def call(self, sequences, mask=None):
-        if mask is not None:
-            sequences = tf.where(mask[:, :, None], sequences, tf.float32.min)
-        return tf.reduce_max(sequences, axis=1)
+        if mask is None:
+            return tf.reduce_max(sequences, axis=1)
+        highest = tf.reduce_max(tf.where(mask[:, :, None], sequences, tf.float32.min), axis=1)
+        return tf.where(tf.reduce_any(mask, axis=1)[:, None], highest, 0.0)
 
     def compute_mask(self, inputs, mask=None):
         return None
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class MaskedMeanPooling(keras.layers.GlobalAveragePooling1D):
+    """Keras' mean over the steps that are not padding, the same ops in the same order, but
+    0 for a text with no step at all (Keras divides 0 by 0 there)."""
+
+    def call(self, sequences, mask=None):
+        if mask is None:
+            return super().call(sequences)
+        mask = mask[:, :, None]
+        steps = tf.reduce_sum(tf.cast(mask, sequences.dtype), axis=1)
+        return tf.reduce_sum(tf.where(mask, sequences, 0.0), axis=1) / tf.maximum(steps, 1.0)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -67,6 +67,27 @@ def genre_names(model: keras.Model) -> list[str]:
     return model.get_layer("genres").genres
 
 
+def stopwords(model: keras.Model) -> list[str]:
+    """The stopwords the model's own cleaning drops."""
+    return model.get_layer("cleaner").stopwords
+
+
+def reads_title(model: keras.Model) -> bool:
+    return model.get_layer("text").with_title
+
+
+_FORWARD = "_movie_genre_forward"  # the model's traced forward pass, kept on the model
+
+
+def _forward(model: keras.Model):
+    """The model on a batch of raw texts as one TensorFlow graph, traced once for any batch size."""
+    if not hasattr(model, _FORWARD):
+        texts = tf.TensorSpec([None], tf.string)
+        setattr(model, _FORWARD, tf.function(lambda batch: model(batch, training=False),
+                                             input_signature=[{"title": texts, "plot": texts}]))
+    return getattr(model, _FORWARD)
+
+
 def predict_texts(model: keras.Model, plots, titles=None, batch_size: int = 256):
     """Genre probabilities for raw plots (and their titles, "" if None), as a (plots, genres) array in input order.
 
@@ -77,7 +98,7 @@ def predict_texts(model: keras.Model, plots, titles=None, batch_size: int = 256)
     titles = [""] * len(plots) if titles is None else list(titles)
     if len(titles) != len(plots):
         raise ValueError(f"{len(titles)} titles for {len(plots)} plots")
-    forward = tf.function(lambda batch: model(batch, training=False), reduce_retracing=True)
+    forward = _forward(model)
     order = np.argsort([len(title) + len(plot) for title, plot in zip(titles, plots)], kind="stable")
     probabilities = np.zeros((len(plots), len(genre_names(model))), dtype=np.float32)
     for start in range(0, len(plots), batch_size):
