@@ -197,3 +197,16 @@ def test_the_saved_model_answers_a_text_with_no_word_left_alone_in_its_batch(tmp
     mixed = predict_texts(load_model(path), ["ship love", "", "ghost"], batch_size=3)[1]
     np.testing.assert_allclose(alone, empty, rtol=1e-6)
     np.testing.assert_allclose(mixed, alone, rtol=1e-6)  # the same answer with other plots in its batch
+
+
+def test_predict_texts_answers_every_kind_of_plot_a_person_can_type(tmp_path):
+    model = text_model()
+    save_model(model, tmp_path / "m.keras")
+    plots = ["", "the a", "12345 !!!", "ghost ship " * 50000, "Ünïcödé ☃ 🎬 ghost ΣΠΑΡΤΗ", "ghost\tship\x00\x1b[31m\x0b",
+             "\u200b\u202e\ufeff"]
+    for batch_size in (1, 3, 256):
+        got = predict_texts(load_model(tmp_path / "m.keras"), plots, batch_size=batch_size)
+        assert np.isfinite(got).all()
+        np.testing.assert_allclose(got.sum(axis=1), 1, rtol=1e-5)
+        # Nothing left after cleaning: the empty text's answer, whatever else is in the batch
+        np.testing.assert_allclose(got[[1, 2, 6]], got[[0, 0, 0]], rtol=1e-6)
