@@ -29,3 +29,16 @@ def test_bench_runs_the_stages_and_the_naive_reference(tmp_path):
     # machine it can come out just below zero, so only its presence is checked.
     assert results["prepare"]["naive_s"] > 0 and isinstance(results["prepare"]["ours_work_s"], float)
     assert results["dvc_repro_noop"]["wall_s"] < results["dvc_repro_to_tokenize"]["wall_s"]
+
+
+def test_the_predict_bench_runs_and_reports_against_its_targets(repo, first_run, tmp_path):
+    out = tmp_path / "predict.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.predict", "--model", str(repo / "models/movie_genre_classification_model.keras"),
+         "--plots", "300", "--repeat", "1", "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(out.read_text())
+    assert figures["plots"] == 300 and figures["one_plot_cold_s"] > 0 and figures["file_plots_per_s"] > 0
+    assert "target at most 6 s" in result.stdout and "target at least 1,500" in result.stdout

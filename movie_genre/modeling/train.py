@@ -123,11 +123,13 @@ def member_name(params: dict, member: int) -> str:
 _events = None  # in a member's process: where its epochs are reported
 
 
-def _start_member_process(arithmetic: str, events) -> None:
+def _start_member_process(arithmetic: str, events, alone: bool) -> None:
     global _events
     if sys.platform.startswith("linux"):  # killed with the stage, not left training alone
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     runtime.configure(arithmetic)
+    if not alone:  # a core each; alone, the two directions of the LSTM may run side by side
+        tf.config.threading.set_inter_op_parallelism_threads(1)
     _events = events
 
 
@@ -190,7 +192,7 @@ def fit_members(params: dict, word_vectors, n_words: int, n_genres: int, train_s
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_member_process,
-                             initargs=(params["arithmetic"], events), max_tasks_per_child=1) as pool:
+                             initargs=(params["arithmetic"], events, jobs == 1), max_tasks_per_child=1) as pool:
         pending = {pool.submit(_train_member, member, params, word_vectors, n_words, n_genres, train_set,
                                val_set, extra): member for member in range(members)}
         results, received, reported = {}, [0] * members, set()
