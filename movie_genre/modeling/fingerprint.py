@@ -50,6 +50,24 @@ def cpu() -> str:
             f"caches {', '.join(caches) or 'unknown'}; cores {len(os.sched_getaffinity(0))}")
 
 
+def _line(name: str, *values) -> str:
+    """`name md5` of the values' bytes, one after another (tensors or arrays)."""
+    import numpy as np
+
+    md5 = hashlib.md5()
+    for value in values:
+        md5.update(np.ascontiguousarray(value.numpy() if hasattr(value, "numpy") else value).tobytes())
+    return f"{name:<48} {md5.hexdigest()[:12]}"
+
+
+def _exact(shape, seed, scale=1.0):
+    """Integers below 2**22 times a power of two: every machine holds the same floats."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return (rng.integers(-(2**22), 2**22 + 1, size=shape) * (scale * 2.0**-22)).astype(np.float32)
+
+
 def lines() -> list[str]:
     """The fingerprint, one `name md5` line per op (configure() must have run)."""
     import keras
@@ -60,12 +78,7 @@ def lines() -> list[str]:
     out = []
 
     def say(name, value):
-        array = np.ascontiguousarray(value.numpy() if hasattr(value, "numpy") else np.asarray(value))
-        out.append(f"{name:<48} {hashlib.md5(array.tobytes()).hexdigest()[:12]}")
-
-    def exact(shape, seed, scale=1.0):
-        rng = np.random.default_rng(seed)
-        return (rng.integers(-(2**22), 2**22 + 1, size=shape) * (scale * 2.0**-22)).astype(np.float32)
+        out.append(_line(name, value))
 
     for tag, (batch, dim, units, genres) in SHAPES.items():
         gates = 4 * units
@@ -75,16 +88,16 @@ def lines() -> list[str]:
                     "lstm state gradient": (batch, gates, units), "head": (batch, 2 * 2 * units, genres),
                     "head gradient": (2 * 2 * units, batch, genres)}
         for seed, (role, (m, k, n)) in enumerate(products.items()):
-            say(f"{tag} {role} {m}x{k} @ {k}x{n}", tf.matmul(exact((m, k), 2 * seed), exact((k, n), 2 * seed + 1)))
+            say(f"{tag} {role} {m}x{k} @ {k}x{n}", tf.matmul(_exact((m, k), 2 * seed), _exact((k, n), 2 * seed + 1)))
         # Keras' orthogonal initializer: a QR of a (4 units, units) normal matrix
-        q, r = tf.linalg.qr(exact((gates, units), units))
+        q, r = tf.linalg.qr(_exact((gates, units), units))
         say(f"{tag} qr {gates}x{units} q", q)
         say(f"{tag} qr {gates}x{units} r", r)
         say(f"{tag} orthogonal initializer ({units}, {gates})", keras.initializers.Orthogonal(seed=1)((units, gates)))
-        x = exact((batch * 60, gates), 6, 4.0)
+        x = _exact((batch * 60, gates), 6, 4.0)
         for name, op in (("tanh", tf.tanh), ("sigmoid", tf.sigmoid), ("exp", tf.exp)):
             say(f"{tag} {name} {batch * 60}x{gates}", op(x))
-        logits = exact((batch, genres), 7, 8.0)
+        logits = _exact((batch, genres), 7, 8.0)
         say(f"{tag} softmax {batch}x{genres}", tf.nn.softmax(logits))
         say(f"{tag} log_softmax {batch}x{genres}", tf.nn.log_softmax(logits))
         say(f"{tag} reduce_sum over time", tf.reduce_sum(tf.reshape(x, (batch, 60, gates)), axis=1))
@@ -92,29 +105,29 @@ def lines() -> list[str]:
         ids = tf.constant(np.random.default_rng(8).integers(0, 2000, size=batch * 60).astype(np.int32))
         say(f"{tag} unsorted_segment_sum {batch * 60} -> 2000", tf.math.unsorted_segment_sum(x[:, :dim], ids, 2000))
     for m, k, n in ((64, 4000, 256), (512, 512, 512), (256, 12800, 1024)):  # far past the defaults
-        say(f"matmul {m}x{k} @ {k}x{n}", tf.matmul(exact((m, k), 1), exact((k, n), 2)))
+        say(f"matmul {m}x{k} @ {k}x{n}", tf.matmul(_exact((m, k), 1), _exact((k, n), 2)))
 
     batch, dim, units, _ = SHAPES["default"]
-    inputs = tf.constant(exact((batch, 60, dim), 10))
+    inputs = tf.constant(_exact((batch, 60, dim), 10))
     mask = tf.constant(np.arange(60)[None, :] < np.random.default_rng(11).integers(5, 61, size=(batch, 1)))
     keras.utils.set_random_seed(0)
     lstm = keras.layers.LSTM(units, return_sequences=True)
     lstm.build((None, None, dim))
     for weight, seed in zip(lstm.weights, range(20, 30)):
-        weight.assign(exact(weight.shape, seed, 2.0**-3))
+        weight.assign(_exact(weight.shape, seed, 2.0**-3))
     with tf.GradientTape() as tape:
         sequences = lstm(inputs, mask=mask)
-        loss = tf.reduce_sum(sequences * exact(sequences.shape, 12))
+        loss = tf.reduce_sum(sequences * _exact(sequences.shape, 12))
     say("lstm forward (masked)", sequences)
     for weight, gradient in zip(lstm.weights, tape.gradient(loss, lstm.weights)):
         say(f"lstm gradient {weight.path}", gradient)
 
-    out += _training_steps("default", *SHAPES["default"], widths=(20, 120), steps=6, exact=exact)
-    out += _training_steps("large", *SHAPES["large"], widths=(4, 12), steps=2, exact=exact)
+    out += _training_steps("default", *SHAPES["default"], widths=(20, 120), steps=6)
+    out += _training_steps("large", *SHAPES["large"], widths=(4, 12), steps=2)
     return out
 
 
-def _training_steps(tag, batch, dim, units, genres, widths, steps, exact) -> list[str]:
+def _training_steps(tag, batch, dim, units, genres, widths, steps) -> list[str]:
     """The project's classifier from its seeded initial weights, trained `steps` steps on exact batches."""
     import keras
     import numpy as np
@@ -127,16 +140,9 @@ def _training_steps(tag, batch, dim, units, genres, widths, steps, exact) -> lis
                   bidirectional=True, optimizer="fused_adam", learning_rate=0.001, lr_schedule="constant",
                   label_smoothing=0.0)
     keras.utils.set_random_seed(42)
-    classifier = build_classifier(vocab, genres, params, exact((vocab, dim), 40, 2.0**-3), 2000)
+    classifier = build_classifier(vocab, genres, params, _exact((vocab, dim), 40, 2.0**-3), 2000)
     model = training_model(classifier, params, 100)
-
-    def digest(arrays):
-        md5 = hashlib.md5()
-        for array in arrays:
-            md5.update(np.ascontiguousarray(array).tobytes())
-        return md5.hexdigest()[:12]
-
-    out = [f"{f'{tag} classifier initial weights':<48} {digest(w.numpy() for w in classifier.weights)}"]
+    out = [_line(f"{tag} classifier initial weights", *classifier.weights)]
     rng = np.random.default_rng(13)
     for step in range(steps):
         width = int(rng.integers(*widths))
@@ -145,8 +151,8 @@ def _training_steps(tag, batch, dim, units, genres, widths, steps, exact) -> lis
         labels = keras.utils.to_categorical(rng.integers(0, genres, size=batch), genres)
         row_weights = (rng.integers(1, 9, size=batch) * 0.25).astype(np.float32)
         loss = model.train_on_batch(ids.astype(np.int32), labels, sample_weight=row_weights, return_dict=True)["loss"]
-        out.append(f"{f'{tag} classifier step {step} loss':<48} {digest([np.float32(loss)])}")
-        out.append(f"{f'{tag} classifier step {step} weights':<48} {digest(w.numpy() for w in classifier.weights)}")
+        out.append(_line(f"{tag} classifier step {step} loss", np.float32(loss)))
+        out.append(_line(f"{tag} classifier step {step} weights", *classifier.weights))
     return out
 
 

@@ -156,7 +156,7 @@ class Progress:
     """One line per epoch of any member: which, how far, how long so far and still to go."""
 
     def __init__(self, role: str, members: int, max_epochs: int, jobs: int):
-        self.role, self.members, self.max_epochs, self.jobs = role, members, max_epochs, jobs
+        self.role, self.members, self.max_epochs = role, members, max_epochs
         self.start, self.epochs_done, self.finished = time.monotonic(), 0, {}
         print(f"{role}s: {members}, {jobs} at once (one process and one thread each)", flush=True)
 
