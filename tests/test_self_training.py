@@ -14,7 +14,7 @@ from movie_genre.modeling.train import fit_classifier, predicted_probabilities, 
 PARAMS = {
     **SMALL_MODEL, "batch_size": 4, "epochs": 2, "class_weight_power": 0.5, "monitor": "val_loss",
     "patience": 5, "optimizer": "fused_adam", "learning_rate": 0.05, "lr_schedule": "constant",
-    "label_smoothing": 0.0,
+    "label_smoothing": 0.0, "ensemble": "seeds", "members": 1, "cycle_epochs": 1, "swa_epochs": 1,
 }
 
 
@@ -53,9 +53,9 @@ def test_the_student_learns_words_only_the_corpus_holds():
     val = LengthBatches(*rows([[2, 3], [3]]), np.array([0, 1]), 2, 4)
     corpus_x, corpus_len = rows([[6, 7], [7, 6, 6]])
     vectors = np.random.default_rng(0).normal(size=(8, SMALL_MODEL["embedding_dim"])).astype(np.float32)
-    plain, _ = fit_classifier(PARAMS, 1, "classifier", vectors, 8, 2, labelled, val)
+    plain, _, _ = fit_classifier(PARAMS, 1, "classifier", vectors, 8, 2, labelled, val)
     extra = (corpus_x, corpus_len, np.array([[0.9, 0.1], [0.2, 0.8]], np.float32), 1.0)
-    student, history = fit_classifier(PARAMS, 1, "classifier", vectors, 8, 2, labelled, val, extra=extra)
+    student, _, history = fit_classifier(PARAMS, 1, "classifier", vectors, 8, 2, labelled, val, extra=extra)
 
     def table(model):
         return np.concatenate([w.numpy() for w in model.get_layer("embedding").weights])

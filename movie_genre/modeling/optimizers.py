@@ -48,7 +48,11 @@ def training_model(classifier: keras.Model, params: dict, total_steps: int) -> k
     saved model stays uncompiled and the file holds no optimizer state.
     """
     learning_rate = params["learning_rate"]
-    if params["lr_schedule"] == "cosine":
+    if params["ensemble"] == "snapshots":  # train.members cycles, each from the full rate down to 0
+        learning_rate = keras.optimizers.schedules.CosineDecayRestarts(
+            learning_rate, first_decay_steps=total_steps // params["members"], t_mul=1.0, m_mul=1.0,
+        )
+    elif params["lr_schedule"] == "cosine":
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
     model = keras.Model(classifier.inputs, classifier.outputs, name="training")
     model.compile(

@@ -8,6 +8,7 @@ arithmetic), as many at once as there are cores: a member's weights are the
 same however many train beside it.
 """
 
+import collections
 import ctypes
 import multiprocessing
 import os
@@ -68,12 +69,44 @@ class ValidationScores(keras.callbacks.Callback):
         logs["val_macro_f1"] = f1_score(labels, predicted, labels=range(n_genres), average="macro", zero_division=0)
 
 
-def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: int, n_genres: int,
-                   train_set, val_batches: LengthBatches, callbacks=(), extra=None) -> tuple[keras.Model, dict]:
-    """One classifier, trained with `seed`; returns it (the best epoch's weights) and its history.
+class Snapshots(keras.callbacks.Callback):
+    """train.ensemble: snapshots: the weights at the end of each learning-rate cycle."""
 
-    `extra` adds rows beyond the labelled ones: (word ids, lengths, genre
-    probabilities, row weight), a teacher's soft labels for the corpus.
+    def __init__(self, classifier: keras.Model, cycle_epochs: int):
+        super().__init__()
+        self.classifier, self.cycle_epochs, self.taken, self.epochs = classifier, cycle_epochs, [], []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.cycle_epochs == 0:
+            self.taken.append(self.classifier.get_weights())
+            self.epochs.append(epoch + 1)
+
+
+class RecentWeights(keras.callbacks.Callback):
+    """train.ensemble: swa: the weights at the end of each of the last `keep` epochs."""
+
+    def __init__(self, classifier: keras.Model, keep: int):
+        super().__init__()
+        self.classifier, self.recent = classifier, collections.deque(maxlen=keep)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.recent.append((epoch + 1, self.classifier.get_weights()))
+
+    def mean_up_to(self, last_epoch: int, epochs: int) -> list[np.ndarray]:
+        kept = [weights for epoch, weights in self.recent if last_epoch - epochs < epoch <= last_epoch]
+        return [np.mean(parts, axis=0, dtype=np.float64).astype(parts[0].dtype) for parts in zip(*kept)]
+
+
+def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: int, n_genres: int,
+                   train_set, val_batches: LengthBatches, callbacks=(), extra=None):
+    """Train with `seed`; returns the classifier, the weights of the classifiers this run gives
+    and its history.
+
+    One classifier (the kept epoch's weights, or with train.ensemble: swa their
+    mean over the epochs up to it), or with train.ensemble: snapshots train.members
+    of them, one from each cycle's end (no early stopping).  `extra` adds rows
+    beyond the labelled ones: (word ids, lengths, genre probabilities, row
+    weight), a teacher's soft labels for the corpus.
     """
     keras.utils.set_random_seed(seed)
     train_x, train_len, train_y = train_set
@@ -86,16 +119,29 @@ def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: in
     # Ids above the largest in the training rows never get a gradient: they stay fixed.
     classifier = build_classifier(n_words, n_genres, params, word_vectors, int(train_x.max()) + 1, name=name)
     train_batches = LengthBatches(train_x, train_len, train_y, n_genres, params["batch_size"], seed, row_weights)
-    monitor = params["monitor"]
-    stopping = keras.callbacks.EarlyStopping(
-        monitor=monitor, mode="min" if monitor == "val_loss" else "max",
-        patience=params["patience"], restore_best_weights=True, verbose=0,
-    )
     scores = ValidationScores(classifier, val_batches, params["label_smoothing"])
-    history = training_model(classifier, params, params["epochs"] * len(train_batches)).fit(
-        train_batches, epochs=params["epochs"], callbacks=[scores, stopping, *callbacks], verbose=0,
-    )
-    return classifier, history.history
+    epochs, ensemble = params["epochs"], params["ensemble"]
+    if ensemble == "snapshots":
+        epochs = params["members"] * params["cycle_epochs"]
+        kept = [Snapshots(classifier, params["cycle_epochs"])]
+    else:
+        monitor = params["monitor"]
+        kept = [keras.callbacks.EarlyStopping(
+            monitor=monitor, mode="min" if monitor == "val_loss" else "max",
+            patience=params["patience"], restore_best_weights=True, verbose=0,
+        )]
+        if ensemble == "swa":  # what early stopping may look back over, and the window before it
+            kept.append(RecentWeights(classifier, params["patience"] + params["swa_epochs"]))
+    history = training_model(classifier, params, epochs * len(train_batches)).fit(
+        train_batches, epochs=epochs, callbacks=[scores, *kept, *callbacks], verbose=0,
+    ).history
+    if ensemble == "snapshots":
+        history["kept_epochs"] = kept[0].epochs
+        return classifier, kept[0].taken, history
+    history["kept_epochs"] = [kept_epoch(params, history)]
+    if ensemble == "swa":
+        return classifier, [kept[1].mean_up_to(history["kept_epochs"][0], params["swa_epochs"])], history
+    return classifier, [classifier.get_weights()], history
 
 
 def member_jobs(members: int) -> int:
@@ -142,14 +188,24 @@ class _ReportEpochs(keras.callbacks.Callback):
         _events.put((self.member, epoch, {key: float(value) for key, value in (logs or {}).items()}))
 
 
-def _train_member(member: int, params: dict, word_vectors, n_words: int, n_genres: int, train_set, val_set, extra):
-    """One member in its own process: its weights, history and validation probabilities at the kept epoch."""
+def runs(params: dict) -> int:
+    """Trainings the ensemble takes: one a member, or one for all the snapshots."""
+    return 1 if params["ensemble"] == "snapshots" else params["members"]
+
+
+def _train_member(run: int, params: dict, word_vectors, n_words: int, n_genres: int, train_set, val_set, extra):
+    """One training in its own process: the weights of the classifiers it gives, its history
+    and each one's validation probabilities."""
     tf.config.experimental.enable_op_determinism()
     val_batches = LengthBatches(*val_set, n_genres, params["batch_size"])
-    seed = params["seed"] + MEMBER_SEED_STEP * member
-    classifier, history = fit_classifier(params, seed, member_name(params, member), word_vectors, n_words, n_genres,
-                                         train_set, val_batches, [_ReportEpochs(member)], extra)
-    return classifier.get_weights(), history, predicted_probabilities(classifier, val_batches)
+    seed = params["seed"] + MEMBER_SEED_STEP * run
+    classifier, taken, history = fit_classifier(params, seed, member_name(params, run), word_vectors, n_words,
+                                                n_genres, train_set, val_batches, [_ReportEpochs(run)], extra)
+    probabilities = []
+    for weights in taken:
+        classifier.set_weights(weights)
+        probabilities.append(predicted_probabilities(classifier, val_batches))
+    return taken, history, probabilities
 
 
 class Progress:
@@ -172,10 +228,10 @@ class Progress:
               f"{_minutes(elapsed)} elapsed, {'about' if self.finished else 'at most'} {_minutes(left)} left",
               flush=True)
 
-    def done(self, member: int, history: dict, kept: int) -> None:
+    def done(self, member: int, history: dict, kept: list[int]) -> None:
         self.finished[member] = len(history["loss"])
         print(f"{self.role} {member + 1} of {self.members}: stopped after {self.finished[member]} epochs, "
-              f"kept epoch {kept}", flush=True)
+              f"kept epoch{'s' * (len(kept) > 1)} {', '.join(map(str, kept))}", flush=True)
 
 
 def _minutes(seconds: float) -> str:
@@ -184,45 +240,52 @@ def _minutes(seconds: float) -> str:
 
 def fit_members(params: dict, word_vectors, n_words: int, n_genres: int, train_set, val_set,
                 log_epoch=None, extra=None, role: str = "member"):
-    """train.members classifiers (seeds seed, seed + 1000, ...), each in a process of its own,
-    member_jobs() at once; returns them, each one's validation probabilities at its kept epoch
-    averaged, the kept epochs and the epochs run. `log_epoch(logs)` gets the first member's epochs."""
-    members, jobs = params["members"], member_jobs(params["members"])
-    progress = Progress(role, members, params["epochs"], jobs)
+    """train.members classifiers, from runs(params) trainings (seeds seed, seed + 1000, ...),
+    each in a process of its own, member_jobs() at once; returns them, their validation
+    probabilities averaged, the kept epochs and the epochs run. `log_epoch(logs)` gets the
+    first training's epochs."""
+    trainings = runs(params)
+    jobs = member_jobs(trainings)
+    snapshots = params["ensemble"] == "snapshots"
+    progress = Progress("snapshot run" if snapshots else role, trainings,
+                        params["members"] * params["cycle_epochs"] if snapshots else params["epochs"], jobs)
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_member_process,
                              initargs=(params["arithmetic"], events, jobs == 1), max_tasks_per_child=1) as pool:
-        pending = {pool.submit(_train_member, member, params, word_vectors, n_words, n_genres, train_set,
-                               val_set, extra): member for member in range(members)}
-        results, received, reported = {}, [0] * members, set()
-        while len(reported) < members:
+        pending = {pool.submit(_train_member, run, params, word_vectors, n_words, n_genres, train_set,
+                               val_set, extra): run for run in range(trainings)}
+        results, received, reported = {}, [0] * trainings, set()
+        while len(reported) < trainings:
             try:
-                member, epoch, logs = events.get(timeout=0.2)
-                received[member] += 1
-                progress.epoch(member, epoch, logs)
-                if member == 0 and log_epoch is not None:
+                run, epoch, logs = events.get(timeout=0.2)
+                received[run] += 1
+                progress.epoch(run, epoch, logs)
+                if run == 0 and log_epoch is not None:
                     log_epoch(logs)
             except queue.Empty:
                 pass
             for future in [f for f in pending if f.done()]:
                 results[pending.pop(future)] = future.result()  # a member's error is raised here
-            # A member is done once its result is in and each of its epochs has been reported
-            for member in sorted(set(results) - reported):
-                history = results[member][1]
-                if received[member] == len(history["loss"]):
-                    progress.done(member, history, kept_epoch(params, history))
-                    reported.add(member)
-    classifiers, probabilities, best_epochs, epochs_run = [], [], [], 0
-    for member in range(members):
-        weights, history, member_probabilities = results[member]
-        best_epochs.append(kept_epoch(params, history))
+            # A training is done once its result is in and each of its epochs has been reported
+            for run in sorted(set(results) - reported):
+                history = results[run][1]
+                if received[run] == len(history["loss"]):
+                    progress.done(run, history, history["kept_epochs"])
+                    reported.add(run)
+    taken, probabilities, best_epochs, epochs_run = [], [], [], 0
+    for run in range(trainings):
+        weights, history, run_probabilities = results[run]
+        taken += weights
+        probabilities += run_probabilities
+        best_epochs += history["kept_epochs"]
         epochs_run += len(history["loss"])
+    classifiers = []
+    for member, weights in enumerate(taken):
         classifier = build_classifier(n_words, n_genres, params, word_vectors, int(train_set[0].max()) + 1,
                                       name=member_name(params, member))
         classifier.set_weights(weights)
         classifiers.append(classifier)
-        probabilities.append(member_probabilities)
     return classifiers, np.mean(probabilities, axis=0), best_epochs, epochs_run
 
 
