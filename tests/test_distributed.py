@@ -1,61 +1,100 @@
-"""The scale-out path: one epoch of the real model under tf.distribute.MirroredStrategy."""
+"""One epoch of the real model on two workers under MultiWorkerMirroredStrategy, on 127.0.0.1."""
 
 import json
+import os
+import socket
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+
+from movie_genre.modeling.distributed import worker_groups
 
 pytestmark = pytest.mark.slow
-
-# Two logical CPU devices stand in for two GPUs; they must be set before TensorFlow starts.
-SCRIPT = """
-import json, sys
-from pathlib import Path
-from movie_genre import runtime
-runtime.configure()
-import tensorflow as tf
-cpu = tf.config.list_physical_devices("CPU")[0]
-tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-import keras
-import numpy as np
-import yaml
-from movie_genre.modeling.batching import LengthBatches
-from movie_genre.modeling.build import build_classifier
-from movie_genre.modeling.optimizers import training_model
-from movie_genre.vocabulary import RESERVED, read_sequences
-
-repo, optimizer = Path(sys.argv[1]), sys.argv[2]
-params = {**yaml.safe_load((repo / "params.yaml").read_text())["train"], "optimizer": optimizer}
-x, lengths, y = read_sequences(repo / "data/tokenized/train.parquet")
-vocabulary = (repo / "data/tokenized/vocabulary.txt").read_text().splitlines()
-genres = json.loads((repo / "data/tokenized/genres.json").read_text())
-strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
-with strategy.scope():
-    keras.utils.set_random_seed(0)
-    classifier = build_classifier(len(vocabulary) + RESERVED, len(genres), params, None, int(x.max()) + 1)
-    model = training_model(classifier, params, total_steps=100)
-before = [w.numpy().copy() for w in classifier.trainable_weights]
-batches = LengthBatches(x, lengths, y, len(genres), params["batch_size"] * strategy.num_replicas_in_sync, seed=0)
-history = model.fit(batches, epochs=1, verbose=0)
-moved = [bool(not np.allclose(b, w.numpy())) for b, w in zip(before, classifier.trainable_weights)]
-print(json.dumps({"replicas": strategy.num_replicas_in_sync, "loss": history.history["loss"][0], "moved": moved}))
-"""
+TIMEOUT = 240  # seconds for a run: a worker waiting for a peer that is gone fails, not hangs
 
 
-def one_epoch(repo, optimizer) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(repo), optimizer], cwd=ROOT, capture_output=True, text=True,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+def free_ports(n: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
 
 
-def test_one_epoch_under_mirrored_strategy_with_either_optimizer(repo, first_run):
-    fused, plain = one_epoch(repo, "fused_adam"), one_epoch(repo, "adam")
-    assert fused["replicas"] == plain["replicas"] == 2
-    assert all(fused["moved"]) and all(plain["moved"])  # every trainable weight was updated
-    # The same arithmetic, bar the order of a repeated word's gradient parts.
-    assert fused["loss"] == pytest.approx(plain["loss"], rel=0.01)
-    assert 0 < fused["loss"] < 10
+def launch(repo, *args, tf_config=None):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("TF_CONFIG", None)
+    if tf_config:
+        env["TF_CONFIG"] = json.dumps(tf_config)
+    return subprocess.Popen([sys.executable, "-m", "movie_genre.modeling.distributed", *args], cwd=repo, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def report(process) -> dict:
+    try:
+        out, err = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        raise
+    assert process.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def two_workers(repo, *args) -> list[dict]:
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
+    processes = [launch(repo, *args, tf_config={"cluster": cluster, "task": {"type": "worker", "index": i}})
+                 for i in range(2)]
+    try:
+        return [report(p) for p in processes]
+    finally:
+        for p in processes:
+            p.kill()
+
+
+def own_halves(reports: list[dict], n_rows: int) -> bool:
+    """Each worker fed rows no other fed, and together nearly all (a short last group left out)."""
+    fed = [set(r["rows"]) for r in reports]
+    disjoint = all(len(r["rows"]) == len(s) for r, s in zip(reports, fed)) and not set.intersection(*fed)
+    return disjoint and len(set.union(*fed)) >= n_rows - 2 * 64
+
+
+@pytest.fixture(scope="module")
+def prepared(repo):
+    from conftest import dvc
+
+    dvc(repo, "repro", "tokenize", "word_vectors")
+    import pyarrow.parquet as pq
+
+    return repo, pq.read_metadata(repo / "data/tokenized/train.parquet").num_rows
+
+
+def test_two_workers_each_train_on_their_own_half_and_end_with_the_same_weights(prepared):
+    repo, n_rows = prepared
+    workers = two_workers(repo)
+    alone = report(launch(repo, "--merge", "2"))
+    assert [w["worker"] for w in workers] == [0, 1] and all(w["workers"] == 2 for w in workers)
+    assert own_halves(workers, n_rows)
+    assert workers[0]["steps"] == workers[1]["steps"] == alone["steps"] > 0
+    assert sorted(alone["rows"]) == sorted(workers[0]["rows"] + workers[1]["rows"])  # the same rows, in pairs
+    assert workers[0]["weights"] == workers[1]["weights"]  # the gradients were averaged, every step
+    assert workers[0]["loss"] == workers[1]["loss"]
+    # One process on each pair's rows as one batch: the same steps, but its own dropout masks and sums
+    assert workers[0]["loss"] == pytest.approx(alone["loss"], rel=0.02)
+    assert workers[0]["weights"] != alone["weights"]
+
+
+def test_the_halves_check_fails_when_every_worker_trains_on_everything(prepared):
+    repo, n_rows = prepared
+    workers = two_workers(repo, "--every-batch")
+    assert workers[0]["weights"] == workers[1]["weights"]
+    assert not own_halves(workers, n_rows)
+
+
+def test_worker_groups_leave_out_only_a_short_last_group():
+    assert worker_groups(5, 2) == [[0, 1], [2, 3]]
+    assert worker_groups(4, 2) == [[0, 1], [2, 3]]
+    assert worker_groups(3, 1) == [[0], [1], [2]]
+    assert worker_groups(1, 2) == []

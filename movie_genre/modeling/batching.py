@@ -53,7 +53,10 @@ class LengthBatches(keras.utils.PyDataset):
         return len(self.batches)
 
     def __getitem__(self, index):
-        rows = self.batches[index]
+        return self.batch_of(self.batches[index])
+
+    def batch_of(self, rows: np.ndarray):
+        """The batch of these rows, cut to their longest text."""
         width = max(1, min(self.matrix.shape[1], int(self.lengths[rows].max())))
         labels = self.labels[rows]  # genre ids, or (rows, genres) probabilities: a teacher's soft labels
         targets = labels if labels.ndim == 2 else keras.utils.to_categorical(labels, self.n_genres)
