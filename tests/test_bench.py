@@ -42,3 +42,25 @@ def test_the_predict_bench_runs_and_reports_against_its_targets(repo, first_run,
     figures = json.loads(out.read_text())
     assert figures["plots"] == 300 and figures["one_plot_cold_s"] > 0 and figures["file_plots_per_s"] > 0
     assert "target at most 6 s" in result.stdout and "target at least 1,500" in result.stdout
+
+
+def test_the_scaled_validation_split_holds_no_copy_of_a_training_row(tmp_path):
+    import numpy as np
+    import yaml
+
+    from bench.run import scaled_dataset
+    from movie_genre.records import parse_file
+    from movie_genre.vocabulary import stratified_split
+
+    scaled_dataset(8000, tmp_path, seed=3)
+    table = parse_file(tmp_path / "train_data.txt", labelled=True)[0].to_pydict()
+    genres = sorted(set(table["genre"]))
+    labels = np.array([genres.index(g) for g in table["genre"]])
+    split = yaml.safe_load((ROOT / "params.yaml").read_text())["tokenize"]
+    fit, val = stratified_split(labels, split["val_split"], split["seed"])  # the split tokenize makes
+    plots = np.array(table["plot"], dtype=object)
+    held, kept = set(plots[val]), set(plots[fit])
+    assert len(val) == round(0.1 * 4000) and not held & kept
+    assert len(held) > 50 and len(kept) > 500  # rows were drawn with copies on each side, from many
+    genuine = parse_file(ROOT / "data/raw/train_data.txt", labelled=True)[0].to_pydict()
+    assert held | kept <= set(genuine["plot"])
