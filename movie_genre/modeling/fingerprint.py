@@ -138,7 +138,7 @@ def _training_steps(tag, batch, dim, units, genres, widths, steps) -> list[str]:
     vocab = 3000
     params = dict(embedding_dim=dim, embedding_trainable=True, dropout=0.2, lstm_units=units, pooling="max_mean",
                   bidirectional=True, optimizer="fused_adam", learning_rate=0.001, lr_schedule="constant",
-                  label_smoothing=0.0)
+                  label_smoothing=0.0, ensemble="seeds")
     keras.utils.set_random_seed(42)
     classifier = build_classifier(vocab, genres, params, _exact((vocab, dim), 40, 2.0**-3), 2000)
     model = training_model(classifier, params, 100)
