@@ -33,7 +33,9 @@ def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, valida
     from movie_genre.modeling.batching import LengthBatches
     from movie_genre.modeling.build import build_classifier
     from movie_genre.modeling.optimizers import training_model
+    from movie_genre.modeling.pretrain import start_from_encoder
     from movie_genre.modeling.train import initial_vectors
+    from movie_genre.pretraining import load_encoder
     from movie_genre.vocabulary import RESERVED, read_sequences
     from movie_genre.word_vectors import read_vectors
 
@@ -48,8 +50,15 @@ def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, valida
     batches = LengthBatches(x, lengths, y, n_genres, params["batch_size"], params["seed"])
     # The embedding starts as train's does (train.embedding), so the quality comparison is the real model's.
     corpus_vectors = read_vectors(work / config.WORD_VECTORS_FILE) if params["embedding"] == "corpus" else None
-    vectors = initial_vectors(params, vocabulary, corpus_vectors)
+    # With train.encoder: pretrained the classifier starts from the pretrained encoder; the corpus rows
+    # that train.joint_weight adds to each epoch (as many as the labelled ones) are not in this epoch.
+    encoder = None
+    if params["encoder"] == "pretrained":
+        encoder = {"weights": load_encoder(work / config.ENCODER_FILE), "joint": None}
+    vectors = initial_vectors(params, vocabulary, corpus_vectors, encoder)
     classifier = build_classifier(len(vocabulary) + RESERVED, n_genres, params, vectors, int(x.max()) + 1)
+    if encoder is not None:
+        start_from_encoder(classifier, encoder["weights"], work / config.ENCODER_FILE)
     model = training_model(classifier, params, epochs * len(batches))
     start = time.perf_counter()
     if not validate:

@@ -3,7 +3,7 @@
     python -m bench.members [--members 5] [--repeat 1] [--json FILE]
 
 Runs `python -m stages.train` on this checkout's tokenized sample and corpus
-vectors (run `dvc repro word_vectors tokenize` first), in a copy of the
+vectors and pretrained encoder (run `dvc repro pretrain` first), in a copy of the
 project, as: one member; all members, as many at once as cores; all members,
 one at a time (MOVIE_GENRE_JOBS=1). Prints each one's wall time, peak RSS and
 epochs, the ratios, and whether the two ensembles' model files are the same bytes.
@@ -32,6 +32,8 @@ def project_copy(work: Path, members: int) -> Path:
         shutil.copytree(ROOT / name, work / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("data/tokenized", "data/corpus", "data/external/nltk_data"):
         shutil.copytree(ROOT / name, work / name)
+    (work / "models").mkdir()
+    shutil.copy2(ROOT / "models/pretrained_encoder.npz", work / "models")  # train.encoder: pretrained
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
     params["train"]["members"] = members
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

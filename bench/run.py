@@ -189,7 +189,8 @@ def main(argv=None) -> None:
                         help="runs of parse, clean, tokenize and the naive reference (the median counts: one run "
                         "moves by a third), and of the epoch comparison (each side's fastest run counts)")
     parser.add_argument("--no-training", action="store_true",
-                        help="skip all that fits a model: baseline, train, evaluate, predict and the epoch comparison")
+                        help="skip all that fits a model: pretrain, baseline, train, evaluate, predict and the epoch "
+                        "comparison")
     parser.add_argument("--quality-epochs", type=int, default=5, help="epochs for the genuine-data accuracy comparison")
     parser.add_argument("--quality-seeds", type=int, default=5, help="seeds averaged in that comparison")
     parser.add_argument("--full", action="store_true", help="also `dvc repro` the whole default pipeline")
@@ -214,7 +215,7 @@ def main(argv=None) -> None:
 
         stages = [*PREPARE, *CORPUS]
         if not args.no_training:
-            stages += ["baseline", "train", "evaluate", "predict"]
+            stages += ["pretrain", "baseline", "train", "evaluate", "predict"]
         for stage in stages:
             command = ["-m", f"stages.{stage}"]
             if stage == "predict":
@@ -225,6 +226,8 @@ def main(argv=None) -> None:
             rows = n_train if stage == "train" else n_test if stage in ("evaluate", "predict") else args.rows
             if stage in CORPUS:
                 rows = json.loads((work / "metrics/corpus.json").read_text())["rows_read"]
+            elif stage == "pretrain":
+                rows = json.loads((work / "metrics/pretrain.json").read_text())["texts_used"]
             results["stages"][stage] = {"wall_s": wall, "work_s": work_s, "rows": rows, "peak_rss_mb": rss}
 
         prepared = sum(results["stages"][s]["work_s"] for s in PREPARE)

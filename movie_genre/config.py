@@ -22,10 +22,12 @@ CORPUS_TEXTS_FILE = CORPUS_DIR / "texts.parquet"
 WORD_VECTORS_FILE = CORPUS_DIR / "word_vectors.parquet"
 
 MODEL_FILE = Path("models/movie_genre_classification_model.keras")
+ENCODER_FILE = Path("models/pretrained_encoder.npz")
 
 METRICS_DIR = Path("metrics")
 PARSE_LEDGER_FILE = METRICS_DIR / "parse.json"
 CORPUS_LEDGER_FILE = METRICS_DIR / "corpus.json"
+PRETRAIN_FILE = METRICS_DIR / "pretrain.json"
 TRAINING_LOG_DIR = METRICS_DIR / "training"
 VALIDATION_FILE = TRAINING_LOG_DIR / "validation.json"
 METRICS_FILE = METRICS_DIR / "metrics.json"

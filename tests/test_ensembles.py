@@ -13,6 +13,7 @@ PARAMS = {
     **SMALL_MODEL, "batch_size": 2, "epochs": 6, "class_weight_power": 0.5, "monitor": "val_loss",
     "patience": 10, "optimizer": "fused_adam", "learning_rate": 0.05, "lr_schedule": "constant",
     "label_smoothing": 0.0, "ensemble": "seeds", "members": 3, "cycle_epochs": 2, "swa_epochs": 3,
+    "encoder": "word_vectors", "encoder_lr_scale": 1.0, "joint_weight": 0.0,
 }
 IDS = [[2, 3], [3, 2], [2], [3], [4, 2], [4]]
 

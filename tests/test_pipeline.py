@@ -12,7 +12,7 @@ from conftest import ROOT, dvc, run, stages_run
 
 pytestmark = pytest.mark.slow
 
-STAGES = ["parse", "clean", "tokenize", "corpus", "word_vectors", "train", "evaluate", "baseline", "predict"]
+STAGES = ["parse", "clean", "tokenize", "corpus", "word_vectors", "pretrain", "train", "evaluate", "baseline", "predict"]
 FIGURES = ("accuracy", "macro_f1", "weighted_f1")
 # Where this CPU computes the committed arithmetic fingerprint the outputs are byte for byte
 # the committed ones; elsewhere (ARM, or a CPU the pins do not cover) only this close.

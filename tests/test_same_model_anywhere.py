@@ -116,7 +116,7 @@ def train(repo: Path, **how) -> str:
 
 def test_one_member_is_the_same_model_as_another_cpu(repo, first_run, tmp_path):
     other = copy_repo(tmp_path)
-    for folder in ("data/tokenized", "data/corpus"):
+    for folder in ("data/tokenized", "data/corpus", "models"):
         shutil.copytree(repo / folder, other / folder, dirs_exist_ok=True)
     set_train_params(other, members=1)
 
@@ -147,7 +147,7 @@ def test_corpus_word_vectors_are_the_same_whatever_kernels_numpy_and_openblas_us
 
 def test_members_side_by_side_one_after_another_and_on_one_core_make_the_same_file(repo, first_run, tmp_path):
     other = copy_repo(tmp_path)
-    for folder in ("data/tokenized", "data/corpus"):
+    for folder in ("data/tokenized", "data/corpus", "models"):
         shutil.copytree(repo / folder, other / folder, dirs_exist_ok=True)
     set_train_params(other, members=3, epochs=3)
     side_by_side = train(other, env={"MOVIE_GENRE_JOBS": "3"})

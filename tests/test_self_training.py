@@ -15,6 +15,7 @@ PARAMS = {
     **SMALL_MODEL, "batch_size": 4, "epochs": 2, "class_weight_power": 0.5, "monitor": "val_loss",
     "patience": 5, "optimizer": "fused_adam", "learning_rate": 0.05, "lr_schedule": "constant",
     "label_smoothing": 0.0, "ensemble": "seeds", "members": 1, "cycle_epochs": 1, "swa_epochs": 1,
+    "encoder": "word_vectors", "encoder_lr_scale": 1.0, "joint_weight": 0.0,
 }
 
 

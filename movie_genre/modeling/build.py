@@ -16,7 +16,8 @@ from movie_genre.modeling.layers import (
 
 
 def build_classifier(
-    vocab_size: int, n_genres: int, params: dict, word_vectors=None, learned_rows=None, name: str = "classifier"
+    vocab_size: int, n_genres: int, params: dict, word_vectors=None, learned_rows=None, name: str = "classifier",
+    head_activation: str = "softmax", head_name: str = "genre",
 ) -> keras.Model:
     """Embedding -> (Bi)LSTM -> pooling over time -> Dense(softmax) on padded word ids (0 = padding).
 
@@ -46,7 +47,7 @@ def build_classifier(
             pooled.append(MaskedMeanPooling(name="mean_over_time")(x))
         x = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate(name="max_and_mean")(pooled)
     x = keras.layers.Dropout(params["dropout"], name="dropout")(x)
-    probabilities = keras.layers.Dense(n_genres, activation="softmax", name="genre")(x)
+    probabilities = keras.layers.Dense(n_genres, activation=head_activation, name=head_name)(x)
     return keras.Model(ids, probabilities, name=name)
 
 

@@ -124,11 +124,13 @@ def lines() -> list[str]:
 
     out += _training_steps("default", *SHAPES["default"], widths=(20, 120), steps=6)
     out += _training_steps("large", *SHAPES["large"], widths=(4, 12), steps=2)
+    out += _training_steps("pretraining", *SHAPES["default"], widths=(20, 120), steps=3, names=True)
     return out
 
 
-def _training_steps(tag, batch, dim, units, genres, widths, steps) -> list[str]:
-    """The project's classifier from its seeded initial weights, trained `steps` steps on exact batches."""
+def _training_steps(tag, batch, dim, units, genres, widths, steps, names=False) -> list[str]:
+    """The project's classifier from its seeded initial weights, trained `steps` steps on exact
+    batches (`names`: the pretrain stage's, a sigmoid per name and binary cross-entropy)."""
     import keras
     import numpy as np
 
@@ -140,8 +142,9 @@ def _training_steps(tag, batch, dim, units, genres, widths, steps) -> list[str]:
                   bidirectional=True, optimizer="fused_adam", learning_rate=0.001, lr_schedule="constant",
                   label_smoothing=0.0, ensemble="seeds")
     keras.utils.set_random_seed(42)
-    classifier = build_classifier(vocab, genres, params, _exact((vocab, dim), 40, 2.0**-3), 2000)
-    model = training_model(classifier, params, 100)
+    classifier = build_classifier(vocab, genres, params, _exact((vocab, dim), 40, 2.0**-3), 2000,
+                                  head_activation="sigmoid" if names else "softmax")
+    model = training_model(classifier, params, 100, keras.losses.BinaryCrossentropy() if names else None)
     out = [_line(f"{tag} classifier initial weights", *classifier.weights)]
     rng = np.random.default_rng(13)
     for step in range(steps):
@@ -149,6 +152,8 @@ def _training_steps(tag, batch, dim, units, genres, widths, steps) -> list[str]:
         lengths = rng.integers(1, width + 1, size=batch)
         ids = np.where(np.arange(width)[None, :] < lengths[:, None], rng.integers(2, vocab, size=(batch, width)), 0)
         labels = keras.utils.to_categorical(rng.integers(0, genres, size=batch), genres)
+        if names:  # each text holds one to three names
+            labels = np.maximum(labels, (rng.random((batch, genres)) < 2 / genres).astype(np.float32))
         row_weights = (rng.integers(1, 9, size=batch) * 0.25).astype(np.float32)
         loss = model.train_on_batch(ids.astype(np.int32), labels, sample_weight=row_weights, return_dict=True)["loss"]
         out.append(_line(f"{tag} classifier step {step} loss", np.float32(loss)))

@@ -20,8 +20,13 @@ class FusedAdam(keras.optimizers.Adam):
     # renames them gets a clear error from make_optimizer, not a wrong update.
     PRIVATE = ("_get_variable_index", "_momentums", "_velocities")
 
+    def __init__(self, learning_rate, scales: dict | None = None, **kwargs):
+        super().__init__(learning_rate, **kwargs)
+        self.scales = scales or {}  # weight path -> factor on the learning rate (train.encoder_lr_scale)
+
     def build(self, variables):
         super().build(variables)
+        self._factors = [self.scales.get(v.path, 1.0) for v in variables]  # by Keras' variable index
         missing = [name for name in self.PRIVATE if not hasattr(self, name)]
         if missing:
             raise PipelineError(
@@ -34,18 +39,23 @@ class FusedAdam(keras.optimizers.Adam):
         dtype = variable.dtype
         step = tf.cast(self.iterations + 1, dtype)
         beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
+        rate = tf.cast(learning_rate, dtype)
+        if self._factors[index] != 1.0:
+            rate = rate * self._factors[index]
         tf.raw_ops.ResourceApplyAdam(
             var=variable.handle, m=self._momentums[index].value.handle, v=self._velocities[index].value.handle,
-            beta1_power=beta_1**step, beta2_power=beta_2**step, lr=tf.cast(learning_rate, dtype),
+            beta1_power=beta_1**step, beta2_power=beta_2**step, lr=rate,
             beta1=beta_1, beta2=beta_2, epsilon=tf.cast(self.epsilon, dtype), grad=tf.convert_to_tensor(gradient),
         )
 
 
-def training_model(classifier: keras.Model, params: dict, total_steps: int) -> keras.Model:
-    """The classifier's layers, compiled for training.
+def training_model(classifier: keras.Model, params: dict, total_steps: int, loss=None) -> keras.Model:
+    """The classifier's layers, compiled for training (with `loss`, a model of other outputs).
 
     The optimizer belongs to this wrapper, so the classifier that goes into the
-    saved model stays uncompiled and the file holds no optimizer state.
+    saved model stays uncompiled and the file holds no optimizer state.  With
+    train.encoder_lr_scale, every weight but the genre layer's learns at that
+    share of the learning rate.
     """
     learning_rate = params["learning_rate"]
     if params["ensemble"] == "snapshots":  # train.members cycles, each from the full rate down to 0
@@ -54,15 +64,17 @@ def training_model(classifier: keras.Model, params: dict, total_steps: int) -> k
         )
     elif params["lr_schedule"] == "cosine":
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
+    scale = params.get("encoder_lr_scale", 1.0)
+    scales = {w.path: scale for w in classifier.trainable_weights if not w.path.startswith("genre/")}
     model = keras.Model(classifier.inputs, classifier.outputs, name="training")
     model.compile(
-        optimizer=make_optimizer(params["optimizer"], learning_rate),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=params["label_smoothing"]),
-        metrics=["accuracy"],
+        optimizer=make_optimizer(params["optimizer"], learning_rate, scales if scale != 1.0 else None),
+        loss=loss or keras.losses.CategoricalCrossentropy(label_smoothing=params["label_smoothing"]),
+        metrics=[] if loss else ["accuracy"],
     )
     return model
 
 
-def make_optimizer(name: str, learning_rate):
+def make_optimizer(name: str, learning_rate, scales: dict | None = None):
     """train.optimizer: `fused_adam` (TensorFlow's fused kernel) or Keras' own `adam`."""
-    return FusedAdam(learning_rate) if name == "fused_adam" else keras.optimizers.Adam(learning_rate)
+    return FusedAdam(learning_rate, scales) if name == "fused_adam" else keras.optimizers.Adam(learning_rate)

@@ -28,7 +28,9 @@ from movie_genre.errors import PipelineError
 from movie_genre.modeling.batching import LengthBatches, class_weights
 from movie_genre.modeling.build import build_classifier, build_text_model
 from movie_genre.modeling.optimizers import training_model
+from movie_genre.modeling.pretrain import start_from_encoder
 from movie_genre.modeling.schema import check_params
+from movie_genre.pretraining import EMBEDDING, HEAD
 from movie_genre.scoring import score
 from movie_genre.vocabulary import RESERVED, embedding_matrix
 
@@ -98,7 +100,7 @@ class RecentWeights(keras.callbacks.Callback):
 
 
 def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: int, n_genres: int,
-                   train_set, val_batches: LengthBatches, callbacks=(), extra=None):
+                   train_set, val_batches: LengthBatches, callbacks=(), extra=None, encoder=None):
     """Train with `seed`; returns the classifier, the weights of the classifiers this run gives
     and its history.
 
@@ -106,7 +108,9 @@ def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: in
     mean over the epochs up to it), or with train.ensemble: snapshots train.members
     of them, one from each cycle's end (no early stopping).  `extra` adds rows
     beyond the labelled ones: (word ids, lengths, genre probabilities, row
-    weight), a teacher's soft labels for the corpus.
+    weight), a teacher's soft labels for the corpus.  `encoder` (train.encoder:
+    pretrained): {"weights": the pretrain stage's, "joint": (word ids, lengths,
+    names) of the corpus texts, for train.joint_weight > 0}.
     """
     keras.utils.set_random_seed(seed)
     train_x, train_len, train_y = train_set
@@ -118,6 +122,17 @@ def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: in
         row_weights = np.concatenate([row_weights, np.full(len(extra_x), extra_weight)])
     # Ids above the largest in the training rows never get a gradient: they stay fixed.
     classifier = build_classifier(n_words, n_genres, params, word_vectors, int(train_x.max()) + 1, name=name)
+    trainer, loss = classifier, None
+    if encoder is not None:
+        start_from_encoder(classifier, encoder["weights"], "the pretrained encoder")
+    if params["joint_weight"] > 0:  # the corpus texts teach their own names through a head of their own
+        trainer, loss = joint_model(classifier, encoder["weights"], params["label_smoothing"])
+        corpus_x, corpus_len, names = encoder["joint"]
+        pick = np.sort(np.random.default_rng(seed).choice(len(corpus_x), min(len(train_x), len(corpus_x)), False))
+        train_y = joint_targets(train_y, n_genres, names[pick])
+        train_x = np.concatenate([train_x, corpus_x[pick, : train_x.shape[1]]])
+        train_len = np.concatenate([train_len, corpus_len[pick]])
+        row_weights = np.concatenate([row_weights, np.full(len(pick), params["joint_weight"])])
     train_batches = LengthBatches(train_x, train_len, train_y, n_genres, params["batch_size"], seed, row_weights)
     scores = ValidationScores(classifier, val_batches, params["label_smoothing"])
     epochs, ensemble = params["epochs"], params["ensemble"]
@@ -132,7 +147,7 @@ def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: in
         )]
         if ensemble == "swa":  # what early stopping may look back over, and the window before it
             kept.append(RecentWeights(classifier, params["patience"] + params["swa_epochs"]))
-    history = training_model(classifier, params, epochs * len(train_batches)).fit(
+    history = training_model(trainer, params, epochs * len(train_batches), loss).fit(
         train_batches, epochs=epochs, callbacks=[scores, *kept, *callbacks], verbose=0,
     ).history
     if ensemble == "snapshots":
@@ -142,6 +157,38 @@ def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: in
     if ensemble == "swa":
         return classifier, [kept[1].mean_up_to(history["kept_epochs"][0], params["swa_epochs"])], history
     return classifier, [classifier.get_weights()], history
+
+
+def joint_model(classifier: keras.Model, encoder: dict, label_smoothing: float = 0.0):
+    """The classifier with a second head on its pooled features, the pretrained corpus-names head:
+    its output is the genres' probabilities, then the names'; and the loss for it."""
+    head_kernel, head_bias = encoder[HEAD + "/kernel"], encoder[HEAD + "/bias"]
+    n_genres, n_names = classifier.output.shape[-1], head_kernel.shape[1]
+    head = keras.layers.Dense(n_names, activation="sigmoid", name=HEAD)
+    names = head(classifier.get_layer("dropout").output)
+    head.set_weights([head_kernel, head_bias])
+    both = keras.layers.Concatenate(name="genres_and_names")([classifier.output, names])
+    model = keras.Model(classifier.inputs, both)
+
+    def loss(targets, outputs):
+        # targets: genre probabilities, names, and a last column that is 1 for a corpus text
+        corpus = targets[:, -1]
+        genre = keras.losses.categorical_crossentropy(targets[:, :n_genres], outputs[:, :n_genres],
+                                                      label_smoothing=label_smoothing)
+        name = keras.ops.mean(keras.ops.binary_crossentropy(targets[:, n_genres:-1], outputs[:, n_genres:]), axis=-1)
+        return (1 - corpus) * genre + corpus * name
+
+    return model, loss
+
+
+def joint_targets(labels: np.ndarray, n_genres: int, names: np.ndarray) -> np.ndarray:
+    """Rows of [genre one-hot, names, 0] for the labelled rows, then [0, names, 1] for the corpus texts."""
+    labelled = np.zeros((len(labels), n_genres + names.shape[1] + 1), np.float32)
+    labelled[np.arange(len(labels)), labels] = 1
+    corpus = np.zeros((len(names), labelled.shape[1]), np.float32)
+    corpus[:, n_genres:-1] = names
+    corpus[:, -1] = 1
+    return np.concatenate([labelled, corpus])
 
 
 def member_jobs(members: int) -> int:
@@ -193,14 +240,16 @@ def runs(params: dict) -> int:
     return 1 if params["ensemble"] == "snapshots" else params["members"]
 
 
-def _train_member(run: int, params: dict, word_vectors, n_words: int, n_genres: int, train_set, val_set, extra):
+def _train_member(run: int, params: dict, word_vectors, n_words: int, n_genres: int, train_set, val_set, extra,
+                  encoder):
     """One training in its own process: the weights of the classifiers it gives, its history
     and each one's validation probabilities."""
     tf.config.experimental.enable_op_determinism()
     val_batches = LengthBatches(*val_set, n_genres, params["batch_size"])
     seed = params["seed"] + MEMBER_SEED_STEP * run
     classifier, taken, history = fit_classifier(params, seed, member_name(params, run), word_vectors, n_words,
-                                                n_genres, train_set, val_batches, [_ReportEpochs(run)], extra)
+                                                n_genres, train_set, val_batches, [_ReportEpochs(run)], extra,
+                                                encoder)
     probabilities = []
     for weights in taken:
         classifier.set_weights(weights)
@@ -239,7 +288,7 @@ def _minutes(seconds: float) -> str:
 
 
 def fit_members(params: dict, word_vectors, n_words: int, n_genres: int, train_set, val_set,
-                log_epoch=None, extra=None, role: str = "member"):
+                log_epoch=None, extra=None, role: str = "member", encoder=None):
     """train.members classifiers, from runs(params) trainings (seeds seed, seed + 1000, ...),
     each in a process of its own, member_jobs() at once; returns them, their validation
     probabilities averaged, the kept epochs and the epochs run. `log_epoch(logs)` gets the
@@ -254,7 +303,7 @@ def fit_members(params: dict, word_vectors, n_words: int, n_genres: int, train_s
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_member_process,
                              initargs=(params["arithmetic"], events, jobs == 1), max_tasks_per_child=1) as pool:
         pending = {pool.submit(_train_member, run, params, word_vectors, n_words, n_genres, train_set,
-                               val_set, extra): run for run in range(trainings)}
+                               val_set, extra, encoder): run for run in range(trainings)}
         results, received, reported = {}, [0] * trainings, set()
         while len(reported) < trainings:
             try:
@@ -289,8 +338,16 @@ def fit_members(params: dict, word_vectors, n_words: int, n_genres: int, train_s
     return classifiers, np.mean(probabilities, axis=0), best_epochs, epochs_run
 
 
-def initial_vectors(params: dict, vocabulary: list[str], corpus_vectors=None):
-    """The embedding's starting matrix for train.embedding (None: Keras' random one)."""
+def initial_vectors(params: dict, vocabulary: list[str], corpus_vectors=None, encoder=None):
+    """The embedding's starting matrix for train.embedding (None: Keras' random one), or under
+    train.encoder: pretrained the pretrained encoder's."""
+    if params["encoder"] == "pretrained":
+        matrix = encoder["weights"][EMBEDDING]
+        if matrix.shape != (len(vocabulary) + RESERVED, params["embedding_dim"]):
+            raise PipelineError(f"the pretrained encoder's embedding is {matrix.shape}, not for this vocabulary of "
+                                f"{len(vocabulary)} words: run `dvc repro pretrain`")
+        print(f"the pretrained encoder for {len(vocabulary)} words")
+        return matrix
     if params["embedding"] == "random":
         return None
     if params["embedding"] == "glove":
@@ -315,7 +372,8 @@ def soft_labels(classifiers, temperature: float, corpus_set, n_genres: int, thre
 
 
 def train(params: dict, vocabulary: list[str], genres: list[str], train_set, val_set, stopwords,
-          with_title: bool = False, log_epoch=None, corpus_vectors=None, corpus_set=None) -> tuple[keras.Model, dict]:
+          with_title: bool = False, log_epoch=None, corpus_vectors=None, corpus_set=None,
+          encoder=None) -> tuple[keras.Model, dict]:
     """Fit train.members classifiers and a temperature; return the text model (raw title and
     plot in) and the validation figures of the averaged, kept epochs.
 
@@ -325,16 +383,16 @@ def train(params: dict, vocabulary: list[str], genres: list[str], train_set, val
     train.embedding=corpus.  With train.self_training_weight > 0 those
     classifiers are the teacher: they label `corpus_set` (padded word ids,
     lengths), and as many students learn from the labelled rows and those, and
-    become the model.
+    become the model.  `encoder` serves train.encoder=pretrained (see fit_classifier).
     """
     check_params(params)
     runtime.configure(params["arithmetic"])
     tf.config.experimental.enable_op_determinism()
-    word_vectors = initial_vectors(params, vocabulary, corpus_vectors)
+    word_vectors = initial_vectors(params, vocabulary, corpus_vectors, encoder)
     sizes = (word_vectors, len(vocabulary) + RESERVED, len(genres), train_set, val_set)
     student = params["self_training_weight"] > 0
     classifiers, averaged, best_epochs, epochs_run = fit_members(
-        params, *sizes, None if student else log_epoch, role="teacher" if student else "member"
+        params, *sizes, None if student else log_epoch, role="teacher" if student else "member", encoder=encoder
     )
     labels = val_set[2]
     temperature = fit_temperature(averaged, labels)
@@ -344,7 +402,8 @@ def train(params: dict, vocabulary: list[str], genres: list[str], train_set, val
         print(f"teacher on validation: accuracy {teacher['accuracy']}, macro F1 {teacher['macro_f1']}")
         corpus = soft_labels(classifiers, temperature, corpus_set, len(genres), params["self_training_threshold"])
         classifiers, averaged, best_epochs, epochs_run = fit_members(
-            params, *sizes, log_epoch, extra=(*corpus, params["self_training_weight"]), role="student"
+            params, *sizes, log_epoch, extra=(*corpus, params["self_training_weight"]), role="student",
+            encoder=encoder,
         )
         temperature = fit_temperature(averaged, labels)
 
