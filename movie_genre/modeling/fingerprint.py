@@ -75,6 +75,9 @@ def lines() -> list[str]:
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
+    # Each training step's batch has its own width: Keras retraces, and TensorFlow warns of it
+    # on stderr, where --check writes its verdict
+    tf.get_logger().setLevel("ERROR")
     out = []
 
     def say(name, value):
