@@ -1,8 +1,9 @@
 """Honest probabilities: a temperature fitted on the validation split, and how well calibrated they are.
 
 A temperature T turns probabilities p into softmax(log p / T): T > 1 softens an
-overconfident model, the ranking of the genres stays.  No TensorFlow here: the
-model applies the same formula in its Temperature layer.
+overconfident model, the ranking of the genres stays; the model applies the same
+formula in its Temperature layer. NumPy does the rest here, but fit_temperature's
+exp and log are TensorFlow's, imported when it runs (see there).
 """
 
 import numpy as np
@@ -26,21 +27,47 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray, low: float = 
     """The temperature that minimises the validation rows' negative log-likelihood.
 
     The likelihood is unimodal in log T, so a golden-section search over log T
-    finds it; 60 steps narrow [low, high] far below the 4 digits kept.
+    finds it; 60 steps narrow [low, high] far below the 4 digits kept. The
+    temperature goes into the model's bytes, and the search compares likelihoods
+    that end up a last bit apart, so its exp and log are TensorFlow's (Eigen's
+    code in the pinned wheel, the same on every CPU): NumPy's follow the CPU
+    (its AVX-512 kernels where the CPU has them, the C library's elsewhere).
     """
-    probabilities = np.asarray(probabilities, np.float64)
-    loss = lambda log_t: negative_log_likelihood(with_temperature(probabilities, np.exp(log_t)), labels)  # noqa: E731
-    a, b = np.log(low), np.log(high)
+    loss = temperature_loss(probabilities, labels)
+    a, b = _fixed("log", np.array([low, high]))
     ratio = (np.sqrt(5) - 1) / 2
     c, d = b - ratio * (b - a), a + ratio * (b - a)
+    loss_c, loss_d = loss(c), loss(d)
     for _ in range(60):
-        if loss(c) < loss(d):
-            b, d = d, c
+        if loss_c < loss_d:
+            b, d, loss_d = d, c, loss_c
             c = b - ratio * (b - a)
+            loss_c = loss(c)
         else:
-            a, c = c, d
+            a, c, loss_c = c, d, loss_d
             d = a + ratio * (b - a)
-    return round(float(np.exp((a + b) / 2)), 4)
+            loss_d = loss(d)
+    return round(float(_fixed("exp", (a + b) / 2)), 4)
+
+
+def temperature_loss(probabilities: np.ndarray, labels: np.ndarray):
+    """The validation rows' negative log-likelihood at temperature exp(log_t), as a function of log_t."""
+    log_p = _fixed("log", np.maximum(np.asarray(probabilities, np.float64), TINY))
+    shifted = log_p - log_p.max(axis=1, keepdims=True)
+    picked = shifted[np.arange(len(labels)), labels]
+
+    def loss(log_t) -> float:  # mean over rows of log(sum_j exp(s_j / T)) - s_label / T
+        t = _fixed("exp", log_t)
+        return float((_fixed("log", _fixed("exp", shifted / t).sum(axis=1)) - picked / t).mean())
+
+    return loss
+
+
+def _fixed(name: str, values):
+    """TensorFlow's float64 exp or log of `values`, as NumPy."""
+    import tensorflow as tf
+
+    return getattr(tf.math, name)(tf.constant(values, tf.float64)).numpy()
 
 
 def reliability(probabilities: np.ndarray, labels: np.ndarray, bins: int = BINS) -> list[dict]:

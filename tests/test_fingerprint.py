@@ -39,6 +39,7 @@ def test_the_reference_names_its_cpu_and_arithmetic():
     names = [line.rsplit(None, 1)[0] for line in lines[2:]]
     assert len(names) == len(set(names)) > 40
     assert any("qr" in name for name in names) and any("classifier step" in name for name in names)
+    assert {"temperature fit", "text model forward, 32 texts"} <= set(names)
 
 
 def test_first_difference_names_the_first_op_that_differs_or_is_missing():
@@ -47,6 +48,9 @@ def test_first_difference_names_the_first_op_that_differs_or_is_missing():
     assert first_difference(["a 111", "b 999", "c 000"], reference) == "'b' is 999 here, 222 in the reference"
     assert first_difference(["a 111", "c 333"], reference) == "'b' is missing here, 222 in the reference"
     assert first_difference(reference[1:] + ["d 444"], reference) == "'d' is not in the reference"
+    # A subset (the default shapes, as emulated CPUs run): the reference's other lines are not asked for
+    assert first_difference(["a 111", "c 333"], reference, partial=True) is None
+    assert first_difference(["a 111", "c 000"], reference, partial=True) == "'c' is 000 here, 333 in the reference"
 
 
 @pytest.mark.slow  # a second fingerprint run

@@ -4,6 +4,7 @@ import keras
 
 from movie_genre.modeling.layers import (
     AttentionPooling,
+    ExactSoftmax,
     GenreNames,
     MaskedMaxPooling,
     MaskedMeanPooling,
@@ -14,12 +15,14 @@ from movie_genre.modeling.layers import (
     TrimPadding,
 )
 
+OUTPUT = "probabilities"  # the classifier's last layer, the head's activation
+
 
 def build_classifier(
     vocab_size: int, n_genres: int, params: dict, word_vectors=None, learned_rows=None, name: str = "classifier",
     head_activation: str = "softmax", head_name: str = "genre",
 ) -> keras.Model:
-    """Embedding -> (Bi)LSTM -> pooling over time -> Dense(softmax) on padded word ids (0 = padding).
+    """Embedding -> (Bi)LSTM -> pooling over time -> Dense -> softmax on padded word ids (0 = padding).
 
     `word_vectors`, a (vocab_size, embedding_dim) array, starts the embedding from
     pretrained vectors instead of random ones.  Only the first `learned_rows` rows
@@ -47,8 +50,17 @@ def build_classifier(
             pooled.append(MaskedMeanPooling(name="mean_over_time")(x))
         x = pooled[0] if len(pooled) == 1 else keras.layers.Concatenate(name="max_and_mean")(pooled)
     x = keras.layers.Dropout(params["dropout"], name="dropout")(x)
-    probabilities = keras.layers.Dense(n_genres, activation=head_activation, name=head_name)(x)
+    logits = keras.layers.Dense(n_genres, name=head_name)(x)
+    if head_activation == "softmax":
+        probabilities = ExactSoftmax(name=OUTPUT)(logits)
+    else:  # the pretraining's names: TensorFlow's sigmoid gives the same bits on every CPU
+        probabilities = keras.layers.Activation(head_activation, name=OUTPUT)(logits)
     return keras.Model(ids, probabilities, name=name)
+
+
+def logits(classifier: keras.Model):
+    """The classifier's head before its activation: what training reads (from_logits=True)."""
+    return classifier.get_layer(OUTPUT).input
 
 
 def build_text_model(

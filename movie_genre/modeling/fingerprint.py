@@ -68,22 +68,27 @@ def _exact(shape, seed, scale=1.0):
     return (rng.integers(-(2**22), 2**22 + 1, size=shape) * (scale * 2.0**-22)).astype(np.float32)
 
 
-def lines() -> list[str]:
-    """The fingerprint, one `name md5` line per op (configure() must have run)."""
+def lines(default_shapes_only: bool = False) -> list[str]:
+    """The fingerprint, one `name md5` line per op (configure() must have run).
+
+    `default_shapes_only`: every kind of op, at the default params' shapes only; the
+    large shapes add the same kinds at sizes an emulated CPU takes hours over.
+    """
     import keras
     import numpy as np
     import tensorflow as tf
 
+    from movie_genre.modeling.layers import exact_softmax
+
     tf.config.experimental.enable_op_determinism()
-    # Each training step's batch has its own width: Keras retraces, and TensorFlow warns of it
-    # on stderr, where --check writes its verdict
+    # TensorFlow's warnings (a retrace, say) stay off stderr, where --check writes its verdict
     tf.get_logger().setLevel("ERROR")
     out = []
 
     def say(name, value):
         out.append(_line(name, value))
 
-    for tag, (batch, dim, units, genres) in SHAPES.items():
+    for tag, (batch, dim, units, genres) in list(SHAPES.items())[: 1 if default_shapes_only else None]:
         gates = 4 * units
         # An LSTM step's products forward, the weight gradients summed over a batch, the head
         products = {"lstm input": (batch, dim, gates), "lstm recurrent": (batch, units, gates),
@@ -101,13 +106,13 @@ def lines() -> list[str]:
         for name, op in (("tanh", tf.tanh), ("sigmoid", tf.sigmoid), ("exp", tf.exp)):
             say(f"{tag} {name} {batch * 60}x{gates}", op(x))
         logits = _exact((batch, genres), 7, 8.0)
-        say(f"{tag} softmax {batch}x{genres}", tf.nn.softmax(logits))
+        say(f"{tag} exact softmax {batch}x{genres}", exact_softmax(logits))
         say(f"{tag} log_softmax {batch}x{genres}", tf.nn.log_softmax(logits))
         say(f"{tag} reduce_sum over time", tf.reduce_sum(tf.reshape(x, (batch, 60, gates)), axis=1))
         say(f"{tag} reduce_max over time", tf.reduce_max(tf.reshape(x, (batch, 60, gates)), axis=1))
         ids = tf.constant(np.random.default_rng(8).integers(0, 2000, size=batch * 60).astype(np.int32))
         say(f"{tag} unsorted_segment_sum {batch * 60} -> 2000", tf.math.unsorted_segment_sum(x[:, :dim], ids, 2000))
-    for m, k, n in ((64, 4000, 256), (512, 512, 512), (256, 12800, 1024)):  # far past the defaults
+    for m, k, n in () if default_shapes_only else ((64, 4000, 256), (512, 512, 512), (256, 12800, 1024)):
         say(f"matmul {m}x{k} @ {k}x{n}", tf.matmul(_exact((m, k), 1), _exact((k, n), 2)))
 
     batch, dim, units, _ = SHAPES["default"]
@@ -125,13 +130,59 @@ def lines() -> list[str]:
     for weight, gradient in zip(lstm.weights, tape.gradient(loss, lstm.weights)):
         say(f"lstm gradient {weight.path}", gradient)
 
-    out += _training_steps("default", *SHAPES["default"], widths=(20, 120), steps=6)
-    out += _training_steps("large", *SHAPES["large"], widths=(4, 12), steps=2)
-    out += _training_steps("pretraining", *SHAPES["default"], widths=(20, 120), steps=3, names=True)
+    # Short texts and few steps: emulated (scripts/test_cpus.py), each step takes minutes
+    out += _training_steps("default", *SHAPES["default"], width=24, steps=3)
+    if not default_shapes_only:
+        out += _training_steps("large", *SHAPES["large"], width=8, steps=2)
+    out += _training_steps("pretraining", *SHAPES["default"], width=24, steps=2, names=True)
+    out += _temperature_fit()
+    out += _text_model_forward(32, *SHAPES["default"][1:])
     return out
 
 
-def _training_steps(tag, batch, dim, units, genres, widths, steps, names=False) -> list[str]:
+def _temperature_fit() -> list[str]:
+    """calibration.fit_temperature, and the likelihoods it compares, on exact probabilities."""
+    import numpy as np
+
+    from movie_genre.calibration import fit_temperature, temperature_loss
+
+    rng = np.random.default_rng(14)
+    counts = rng.integers(1, 2**10, size=(500, 27)) ** rng.integers(1, 4, size=(500, 1))
+    probabilities = (counts / counts.sum(axis=1, keepdims=True)).astype(np.float32)
+    labels = np.where(rng.random(500) < 0.5, probabilities.argmax(axis=1), rng.integers(0, 27, 500))
+    loss = temperature_loss(probabilities, labels)
+    return [_line("temperature fit", np.array([fit_temperature(probabilities, labels)])),
+            _line("temperature likelihoods", np.array([loss(v) for v in np.linspace(-2, 2, 17)]))]
+
+
+def _text_model_forward(batch, dim, units, genres) -> list[str]:
+    """The saved model's forward pass on raw texts (cleaning, vocabulary, two members, one with
+    attention pooling, their average, the temperature) from exact weights."""
+    import numpy as np
+
+    from movie_genre.modeling.build import build_classifier, build_text_model
+    from movie_genre.modeling.saving import predict_texts
+
+    rng = np.random.default_rng(15)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    vocabulary = sorted({"".join(rng.choice(letters, size=rng.integers(3, 9))) for _ in range(3000)})[:2998]
+    stopwords = ["the", "a", "of", "and", "in"]
+    base = dict(embedding_dim=dim, embedding_trainable=True, dropout=0.2)
+    shapes = ({"lstm_units": units, "bidirectional": True, "pooling": "max_mean"},  # the default member
+              {"lstm_units": 16, "bidirectional": False, "pooling": "attention"})  # small: traced fast under QEMU
+    members = [build_classifier(len(vocabulary) + 2, genres, {**base, **shape}, name=f"classifier_{i}")
+               for i, shape in enumerate(shapes, start=1)]
+    for seed, weight in enumerate(w for member in members for w in member.weights):
+        weight.assign(_exact(weight.shape, 100 + seed, 2.0**-3))
+    model = build_text_model(members, vocabulary, stopwords, [f"g{i}" for i in range(genres)], 30, True, 1.37)
+    words = np.array(vocabulary + stopwords + ["Unknownword", "x", "1984", "it's", "(????)"])
+    plots = [" ".join(rng.choice(words, size=n)) for n in rng.integers(1, 30, size=batch - 4)]
+    plots += ["", "the of and", "1984, 2001!", " ".join(rng.choice(words, size=100))]  # the last cut to 30 words
+    titles = [" ".join(rng.choice(words, size=n)) for n in rng.integers(0, 4, size=batch)]
+    return [_line(f"text model forward, {batch} texts", predict_texts(model, plots, titles))]
+
+
+def _training_steps(tag, batch, dim, units, genres, width, steps, names=False) -> list[str]:
     """The project's classifier from its seeded initial weights, trained `steps` steps on exact
     batches (`names`: the pretrain stage's, a sigmoid per name and binary cross-entropy)."""
     import keras
@@ -139,20 +190,22 @@ def _training_steps(tag, batch, dim, units, genres, widths, steps, names=False) 
 
     from movie_genre.modeling.build import build_classifier
     from movie_genre.modeling.optimizers import training_model
+    from movie_genre.modeling.pretrain import pretraining_model
 
     vocab = 3000
     params = dict(embedding_dim=dim, embedding_trainable=True, dropout=0.2, lstm_units=units, pooling="max_mean",
                   bidirectional=True, optimizer="fused_adam", learning_rate=0.001, lr_schedule="constant",
                   label_smoothing=0.0, ensemble="seeds")
     keras.utils.set_random_seed(42)
-    classifier = build_classifier(vocab, genres, params, _exact((vocab, dim), 40, 2.0**-3), 2000,
-                                  head_activation="sigmoid" if names else "softmax")
-    model = training_model(classifier, params, 100, keras.losses.BinaryCrossentropy() if names else None)
+    if names:
+        classifier, model = pretraining_model(params, vocab, genres, _exact((vocab, dim), 40, 2.0**-3), 2000)
+    else:
+        classifier = build_classifier(vocab, genres, params, _exact((vocab, dim), 40, 2.0**-3), 2000)
+        model = training_model(classifier, params, 100)
     out = [_line(f"{tag} classifier initial weights", *classifier.weights)]
     rng = np.random.default_rng(13)
     for step in range(steps):
-        width = int(rng.integers(*widths))
-        lengths = rng.integers(1, width + 1, size=batch)
+        lengths = rng.integers(1, width + 1, size=batch)  # one width: Keras traces the step once
         ids = np.where(np.arange(width)[None, :] < lengths[:, None], rng.integers(2, vocab, size=(batch, width)), 0)
         labels = keras.utils.to_categorical(rng.integers(0, genres, size=batch), genres)
         if names:  # each text holds one to three names
@@ -168,12 +221,13 @@ def header() -> list[str]:
     return [f"# cpu: {cpu()}", f"# arithmetic: {runtime.describe()}"]
 
 
-def first_difference(mine: list[str], reference: list[str]) -> str | None:
-    """The first op whose line differs from the reference's (or is missing), as a sentence; None if all agree."""
+def first_difference(mine: list[str], reference: list[str], partial: bool = False) -> str | None:
+    """The first op whose line differs from the reference's (or is missing), as a sentence; None if all agree.
+    `partial`: `mine` is a subset (--default-shapes); the reference's other lines are not asked for."""
     theirs = dict(line.rsplit(None, 1) for line in reference if line and not line.startswith("#"))
     ours = dict(line.rsplit(None, 1) for line in mine if line and not line.startswith("#"))
     for name, value in theirs.items():
-        if ours.get(name) != value:
+        if ours.get(name) != value and not (partial and name not in ours):
             return f"'{name}' is {ours.get(name, 'missing')} here, {value} in the reference"
     extra = [name for name in ours if name not in theirs]
     return f"'{extra[0]}' is not in the reference" if extra else None
@@ -183,17 +237,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", type=Path, metavar="FILE", help="compare with FILE instead of printing")
     parser.add_argument("--arithmetic", choices=runtime.ARITHMETIC, default="portable")
+    parser.add_argument("--default-shapes", action="store_true",
+                        help="the default params' shapes only: every kind of op (emulated CPUs: scripts/test_cpus.py)")
     args = parser.parse_args()
     runtime.configure(args.arithmetic)
     with runtime.quiet_start_up():
-        mine = lines()
+        mine = lines(args.default_shapes)
     if args.check is None:
         print("\n".join(header() + mine))
         return 0
     reference = args.check.read_text(encoding="utf-8").splitlines()
-    difference = first_difference(mine, reference)
+    difference = first_difference(mine, reference, partial=args.default_shapes)
     if difference is None:
-        print(f"arithmetic: this CPU computes every op of {args.check} alike: dvc repro makes dvc.lock's bytes")
+        print(f"arithmetic: this CPU computes every op of {args.check} alike"
+              + (f" (the {len(mine)} lines of the default shapes)" if args.default_shapes
+                 else ": dvc repro makes dvc.lock's bytes"))
         return 0
     made_on = next((line[len("# cpu: "):] for line in reference if line.startswith("# cpu: ")), "unknown")
     print(f"arithmetic: this CPU computes differently from {args.check}: {difference}\n"

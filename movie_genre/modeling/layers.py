@@ -12,6 +12,18 @@ PACKAGE = "movie_genre"
 NON_LETTERS = r"[^a-z]+"
 
 
+def exact_softmax(logits, axis=-1):
+    """softmax as exp(x - max) / sum, a true division: the same bits on every x86-64 CPU.
+
+    TensorFlow's own softmax multiplies by Eigen's inverse() of the sums, which is
+    RCPPS and a Newton step on x86: its last bits are the CPU vendor's choice
+    (docs/reproducibility.md).
+    """
+    # The shift changes no value, so no gradient flows through it
+    exp = tf.exp(logits - tf.stop_gradient(tf.reduce_max(logits, axis=axis, keepdims=True)))
+    return exp / tf.reduce_sum(exp, axis=axis, keepdims=True)
+
+
 def stopword_pattern(stopwords) -> str:
     """An RE2 pattern matching any stopword as a whole word of text made of a-z and spaces.
 
@@ -100,6 +112,22 @@ class GenreNames(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
+class ExactSoftmax(keras.layers.Layer):
+    """The genre head's activation: logits in, probabilities out (exact_softmax). Training
+    reads the logits before it (from_logits=True), as Keras would behind its own softmax."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+
+    def call(self, logits):
+        return exact_softmax(logits)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
 class Temperature(keras.layers.Layer):
     """softmax(log p / T): the temperature fitted on the validation split after training
     (movie_genre/calibration.py), so the saved model's probabilities are calibrated."""
@@ -110,7 +138,7 @@ class Temperature(keras.layers.Layer):
         self.temperature = float(temperature)
 
     def call(self, probabilities):
-        return tf.nn.softmax(tf.math.log(tf.maximum(probabilities, 1e-12)) / self.temperature, axis=-1)
+        return exact_softmax(tf.math.log(tf.maximum(probabilities, 1e-12)) / self.temperature)
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -177,7 +205,7 @@ class AttentionPooling(keras.layers.Layer):
         scores = self.score(self.score_hidden(sequences))[..., 0]
         if mask is not None:
             scores = tf.where(mask, scores, tf.float32.min)
-        weights = tf.nn.softmax(scores, axis=1)
+        weights = exact_softmax(scores, axis=1)
         return tf.reduce_sum(weights[..., None] * sequences, axis=1)
 
     def compute_mask(self, inputs, mask=None):

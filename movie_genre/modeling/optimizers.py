@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from movie_genre.errors import PipelineError
+from movie_genre.modeling.build import logits
 
 
 class FusedAdam(keras.optimizers.Adam):
@@ -50,10 +51,12 @@ class FusedAdam(keras.optimizers.Adam):
 
 
 def training_model(classifier: keras.Model, params: dict, total_steps: int, loss=None) -> keras.Model:
-    """The classifier's layers, compiled for training (with `loss`, a model of other outputs).
+    """The classifier's layers up to its logits, compiled for training (`loss`: another loss on them).
 
-    The optimizer belongs to this wrapper, so the classifier that goes into the
-    saved model stays uncompiled and the file holds no optimizer state.  With
+    The loss reads the logits: Keras' cross-entropy from logits is the one it
+    would pick behind its own softmax, and it needs no softmax of its own. The
+    optimizer belongs to this wrapper, so the classifier that goes into the saved
+    model stays uncompiled and the file holds no optimizer state.  With
     train.encoder_lr_scale, every weight but the genre layer's learns at that
     share of the learning rate.
     """
@@ -66,10 +69,10 @@ def training_model(classifier: keras.Model, params: dict, total_steps: int, loss
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
     scale = params.get("encoder_lr_scale", 1.0)
     scales = {w.path: scale for w in classifier.trainable_weights if not w.path.startswith("genre/")}
-    model = keras.Model(classifier.inputs, classifier.outputs, name="training")
+    model = keras.Model(classifier.inputs, classifier.outputs if loss else logits(classifier), name="training")
     model.compile(
         optimizer=make_optimizer(params["optimizer"], learning_rate, scales if scale != 1.0 else None),
-        loss=loss or keras.losses.CategoricalCrossentropy(label_smoothing=params["label_smoothing"]),
+        loss=loss or keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=params["label_smoothing"]),
         metrics=[] if loss else ["accuracy"],
     )
     return model

@@ -11,10 +11,11 @@ import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from movie_genre.errors import PipelineError
 from movie_genre.modeling.batching import LengthBatches
-from movie_genre.modeling.build import build_classifier
+from movie_genre.modeling.build import build_classifier, logits
 from movie_genre.modeling.optimizers import make_optimizer
 from movie_genre.pretraining import (
     BATCH_SIZE,
@@ -32,26 +33,48 @@ def encoder_params(params: dict) -> dict:
     return {**params, "embedding_trainable": True, "dropout": DROPOUT}
 
 
+@tf.custom_gradient
+def _sigmoid_cross_entropy(z, x):
+    """TensorFlow's sigmoid_cross_entropy_with_logits of targets z and logits x, with its gradient
+    sigmoid(x) - z written out: TensorFlow's own goes through log1p's gradient, a reciprocal
+    (RCPPS on x86: the CPU vendor's bits)."""
+    value = tf.nn.relu(x) - x * z + tf.math.log1p(tf.exp(-tf.abs(x)))
+
+    def gradient(upstream):
+        return tf.zeros_like(z), upstream * (tf.sigmoid(x) - z)
+
+    return value, gradient
+
+
+def names_loss(targets, head):
+    """Binary cross-entropy of each name from the head's logits, averaged over the names."""
+    return tf.reduce_mean(_sigmoid_cross_entropy(tf.cast(targets, head.dtype), head), axis=-1)
+
+
+def pretraining_model(params: dict, n_words: int, n_names: int, vectors, learned_rows: int):
+    """The encoder with a sigmoid per name, and its layers up to the names' logits compiled for training."""
+    model = build_classifier(n_words, n_names, encoder_params(params), vectors, learned_rows,
+                             name="pretraining", head_activation="sigmoid", head_name=HEAD)
+    trainer = keras.Model(model.inputs, logits(model), name="pretraining_logits")
+    trainer.compile(optimizer=make_optimizer("fused_adam", LEARNING_RATE), loss=names_loss)
+    return model, trainer
+
+
 def pretrain(params: dict, n_words: int, vectors, texts, labels: np.ndarray, held_out: np.ndarray):
     """Fit the encoder and a head on the texts not held out; returns the weights by name
     (encoder_weights) and the held-out figures beside those of always guessing the most frequent names.
 
     `texts` is (padded word ids, lengths); `labels` a texts x names 0/1 matrix.
     """
-    import tensorflow as tf
-
     tf.config.experimental.enable_op_determinism()
     x, lengths = texts
     fit = np.setdiff1d(np.arange(len(labels)), held_out)
     keras.utils.set_random_seed(params["seed"])
-    model = build_classifier(n_words, labels.shape[1], encoder_params(params), vectors, int(x[fit].max()) + 1,
-                             name="pretraining", head_activation="sigmoid", head_name=HEAD)
-    model.compile(optimizer=make_optimizer("fused_adam", LEARNING_RATE),
-                  loss=keras.losses.BinaryCrossentropy())
+    model, trainer = pretraining_model(params, n_words, labels.shape[1], vectors, int(x[fit].max()) + 1)
     batches = LengthBatches(x[fit], lengths[fit], labels[fit], labels.shape[1], BATCH_SIZE, params["seed"])
     start = time.monotonic()
     for epoch in range(params["epochs"]):
-        loss = model.fit(batches, epochs=1, verbose=0).history["loss"][-1]
+        loss = trainer.fit(batches, epochs=1, verbose=0).history["loss"][-1]
         batches.on_epoch_end()
         elapsed = time.monotonic() - start
         print(f"pretrain epoch {epoch + 1} of {params['epochs']}: loss {loss:.4f}; {elapsed:.0f} s elapsed, "
