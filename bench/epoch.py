@@ -50,15 +50,12 @@ def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, valida
     batches = LengthBatches(x, lengths, y, n_genres, params["batch_size"], params["seed"])
     # The embedding starts as train's does (train.embedding), so the quality comparison is the real model's.
     corpus_vectors = read_vectors(work / config.WORD_VECTORS_FILE) if params["embedding"] == "corpus" else None
-    # With train.encoder: pretrained the classifier starts from the pretrained encoder; the corpus rows
-    # that train.joint_weight adds to each epoch (as many as the labelled ones) are not in this epoch.
-    encoder = None
-    if params["encoder"] == "pretrained":
-        encoder = {"weights": load_encoder(work / config.ENCODER_FILE), "joint": None}
+    # With train.encoder: pretrained the classifier starts from the pretrained encoder
+    encoder = load_encoder(work / config.ENCODER_FILE) if params["encoder"] == "pretrained" else None
     vectors = initial_vectors(params, vocabulary, corpus_vectors, encoder)
     classifier = build_classifier(len(vocabulary) + RESERVED, n_genres, params, vectors, int(x.max()) + 1)
     if encoder is not None:
-        start_from_encoder(classifier, encoder["weights"], work / config.ENCODER_FILE)
+        start_from_encoder(classifier, encoder, work / config.ENCODER_FILE)
     model = training_model(classifier, params, epochs * len(batches))
     start = time.perf_counter()
     if not validate:

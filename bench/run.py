@@ -227,7 +227,8 @@ def main(argv=None) -> None:
             if stage in CORPUS:
                 rows = json.loads((work / "metrics/corpus.json").read_text())["rows_read"]
             elif stage == "pretrain":
-                rows = json.loads((work / "metrics/pretrain.json").read_text())["texts_used"]
+                # under the default train.encoder the stage writes an empty encoder: no texts
+                rows = json.loads((work / "metrics/pretrain.json").read_text()).get("texts_used", 0)
             results["stages"][stage] = {"wall_s": wall, "work_s": work_s, "rows": rows, "peak_rss_mb": rss}
 
         prepared = sum(results["stages"][s]["work_s"] for s in PREPARE)

@@ -45,6 +45,20 @@ def atomic_path(path):
         raise
 
 
+def check_readable(path: Path, what: str, fix: str) -> None:
+    """One line naming the file and the fix if `path` is missing, not a file, or unreadable."""
+    from movie_genre.errors import PipelineError
+
+    if not path.exists():
+        raise PipelineError(f"{path}: no such {what}; {fix}")
+    if not path.is_file():
+        raise PipelineError(f"{path}: not a file; give the path of a {what}")
+    try:
+        path.open("rb").close()
+    except OSError as error:
+        raise PipelineError(f"{path}: cannot be read ({error.strerror}); check its permissions") from error
+
+
 def write_text(path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -51,3 +51,38 @@ def top_csv(ids, ranked) -> str:
     for i, row in zip(ids, ranked):
         rows.append(",".join([str(i)] + [f"{g},{p:.4f}" for g, p in row]))
     return "\n".join(rows) + "\n"
+
+
+def printable(text: str) -> str:
+    """The text as a terminal may show it: control characters (escapes, tabs, line breaks) as spaces."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
+def answers(texts, ranked, empty: set[int]) -> tuple[list[str], list[str]]:
+    """For plots typed on the command line: the lines to print, and the notes for stderr."""
+    lines, notes = [], []
+    for number, (text, row) in enumerate(zip(texts, ranked), 1):
+        shown = printable(text)
+        lines.append(shown if len(shown) <= 70 else shown[:67] + "...")
+        if number - 1 in empty:
+            lines.append("  no evidence: no word left after cleaning; the model's answer for an empty text")
+            given = text if len(text) <= 30 else text[:27] + "..."  # repr: control characters escaped
+            notes.append(f"note: plot {number} ({given!r}) has no word left after cleaning (a-z words that are "
+                         "not stopwords): its answer is the model's for an empty text")
+        elif row[0][1] < UNSURE_BELOW:
+            lines.append(f"  unsure: no genre reaches {UNSURE_BELOW:.0%}, so no answer")
+        lines += [f"  {genre:<12} {probability:6.1%}" for genre, probability in row]
+    return lines, notes
+
+
+def file_answers(ids, titles, ranked) -> list[str]:
+    """For a file's records on the terminal: `id ::: title ::: genre p, ...` lines."""
+    return [f"{i}{SEPARATOR}{printable(title)}{SEPARATOR}" + ", ".join(f"{g} {p:.1%}" for g, p in row)
+            + (" (unsure)" if row[0][1] < UNSURE_BELOW else "") for i, title, row in zip(ids, titles, ranked)]
+
+
+def empty_note(path, ids, empty: set[int]) -> str:
+    """The note for a file's plots with no word left after cleaning (the first ten ids)."""
+    shown = ", ".join(str(ids[i]) for i in sorted(empty)[:10]) + (", ..." if len(empty) > 10 else "")
+    return (f"note: {path}: {len(empty)} plot{'s' * (len(empty) > 1)} with no word left after cleaning "
+            f"(ids {shown}): each gets the model's answer for an empty text")

@@ -1,8 +1,10 @@
 """Stage `pretrain`: the encoder learns the corpus's own genre names (train.encoder: pretrained).
 
-    python -m stages.pretrain   # params: pretrain.*
+    python -m stages.pretrain   # params: pretrain.*, and train.encoder
 Reads the corpus texts (less those also in train or test: the corpus stage's rule),
-their source genres and the vocabulary; no IMDb plot or genre.
+their source genres and the vocabulary; no IMDb plot or genre. Under any other
+train.encoder nothing reads the encoder: the stage writes an empty one and says so,
+the same bytes whatever pretrain.* holds, so a pretrain.* trial reruns nothing else.
 """
 
 import pyarrow.parquet as pq
@@ -10,6 +12,7 @@ import pyarrow.parquet as pq
 from movie_genre import config, runtime
 from movie_genre.errors import PipelineError, run
 from movie_genre.files import write_json
+from movie_genre.modeling.schema import PARAMS as TRAIN_PARAMS
 from movie_genre.params import load_params
 from movie_genre.pretraining import HELD_OUT, PARAMS, POOLED, held_out_rows, label_matrix, save_encoder
 from movie_genre.vocabulary import RESERVED, embedding_matrix, padded, to_sequences
@@ -18,6 +21,13 @@ from movie_genre.word_vectors import read_vectors
 
 def main() -> None:
     params = load_params("pretrain", PARAMS)
+    encoder = load_params("train", TRAIN_PARAMS)["encoder"]
+    if encoder != "pretrained":
+        save_encoder({}, config.ENCODER_FILE)
+        write_json(config.PRETRAIN_FILE, {"trained": False, "why": f"train.encoder is {encoder}: nothing reads "
+                                          "the encoder (train.encoder: pretrained trains it)"})
+        print(f"pretrain: skipped, train.encoder is {encoder}; wrote an empty {config.ENCODER_FILE}")
+        return
     table = pq.read_table(config.CORPUS_TEXTS_FILE, columns=["genres", "text"])
     names, labels, pooled = label_matrix(table["genres"].to_pylist(), params["min_texts"])
     labelled = labels.sum(axis=1) > 0

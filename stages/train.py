@@ -6,20 +6,18 @@
 import json
 import shutil
 
-import pyarrow.parquet as pq
-
 from movie_genre import config, pretraining, runtime, text
 from movie_genre.errors import PipelineError, run
 from movie_genre.files import write_json
 from movie_genre.modeling.schema import PARAMS, check_params
 from movie_genre.params import load_params
-from movie_genre.vocabulary import padded, read_sequences, to_sequences
+from movie_genre.vocabulary import read_sequences
 from movie_genre.word_vectors import read_vectors
 
 
 def main() -> None:
     params = load_params("train", PARAMS)
-    check_params(params, load_params("pretrain", pretraining.PARAMS))
+    check_params(params)
     corpus_vectors = read_corpus_vectors(params) if params["embedding"] == "corpus" else None
     with_title = load_params("clean", text.PARAMS)["with_title"]
     runtime.configure(params["arithmetic"])
@@ -27,14 +25,7 @@ def main() -> None:
     genres = json.loads(config.GENRES_FILE.read_text(encoding="utf-8"))
     train_set = read_sequences(config.TOKENIZED_DIR / "train.parquet")
     val_set = read_sequences(config.TOKENIZED_DIR / "val.parquet")
-    corpus_set = encoder = None
-    if params["encoder"] == "pretrained":
-        encoder = read_encoder(params, vocabulary, train_set[0].shape[1])
-    if params["self_training_weight"] > 0:  # the corpus texts, as word ids of the same vocabulary
-        sequences, lengths = to_sequences(
-            pq.read_table(config.CORPUS_TEXTS_FILE, columns=["text"])["text"], vocabulary, train_set[0].shape[1]
-        )
-        corpus_set = (padded(sequences, train_set[0].shape[1]), lengths)
+    encoder = read_encoder() if params["encoder"] == "pretrained" else None
 
     # DVCLive writes as training goes, beside the final folder, which the new
     # one replaces only once training has finished: a killed run leaves no half log.
@@ -57,7 +48,7 @@ def main() -> None:
 
             text_model, validation = train(
                 params, vocabulary, genres, train_set, val_set, text.load_stopwords(), with_title,
-                log_epoch=log_epoch, corpus_vectors=corpus_vectors, corpus_set=corpus_set, encoder=encoder,
+                log_epoch=log_epoch, corpus_vectors=corpus_vectors, encoder=encoder,
             )
     write_json(partial_log / config.VALIDATION_FILE.name, validation)
     save_model(text_model, config.MODEL_FILE)
@@ -67,18 +58,12 @@ def main() -> None:
           f"(best epoch {validation['best_epoch']}); saved {config.MODEL_FILE}")
 
 
-def read_encoder(params: dict, vocabulary: list[str], width: int) -> dict:
-    """The pretrain stage's weights, and for train.joint_weight > 0 the corpus texts with their names."""
-    if not config.ENCODER_FILE.is_file():
-        raise PipelineError(f"{config.ENCODER_FILE}: not found; run `dvc repro pretrain` (train.encoder: pretrained)")
-    encoder = {"weights": pretraining.load_encoder(config.ENCODER_FILE), "joint": None}
-    if params["joint_weight"] > 0:
-        table = pq.read_table(config.CORPUS_TEXTS_FILE, columns=["genres", "text"])
-        _, names, _ = pretraining.label_matrix(table["genres"].to_pylist(),
-                                               load_params("pretrain", pretraining.PARAMS)["min_texts"])
-        labelled = names.sum(axis=1) > 0
-        sequences, lengths = to_sequences(table["text"].filter(labelled), vocabulary, width)
-        encoder["joint"] = (padded(sequences, width), lengths, names[labelled])
+def read_encoder() -> dict:
+    """The pretrain stage's weights by path (train.encoder: pretrained)."""
+    encoder = pretraining.load_encoder(config.ENCODER_FILE) if config.ENCODER_FILE.is_file() else {}
+    if not encoder:
+        raise PipelineError(f"{config.ENCODER_FILE}: no encoder in it (pretrain trains one only under "
+                            "train.encoder: pretrained); run `dvc repro` to rerun pretrain with it")
     return encoder
 
 

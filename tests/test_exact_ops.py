@@ -14,8 +14,7 @@ from movie_genre.modeling.layers import exact_softmax  # noqa: E402
 from movie_genre.modeling.optimizers import training_model  # noqa: E402
 from movie_genre.modeling.pretrain import names_loss  # noqa: E402
 
-OPTIMIZER = {"optimizer": "fused_adam", "learning_rate": 0.01, "lr_schedule": "constant", "label_smoothing": 0.1,
-             "ensemble": "seeds"}
+OPTIMIZER = {"optimizer": "fused_adam", "learning_rate": 0.01, "lr_schedule": "constant", "label_smoothing": 0.1}
 
 
 def test_exact_softmax_is_softmax_within_a_few_last_bits_on_any_logits():

@@ -44,7 +44,7 @@ def test_repro_killed_during_training_recovers_on_the_next_run(repo, first_run, 
     (repo / "models").mkdir(exist_ok=True)
     shutil.copy2(made / "models/pretrained_encoder.npz", repo / "models")
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["train"]["members"] = 1  # one training to kill and redo, not the default five
+    params["train"].update(members=1, epochs=3)  # one short training to kill at its second epoch and redo
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     run = subprocess.Popen(

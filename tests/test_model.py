@@ -123,8 +123,7 @@ def test_classifier_trains_only_rows_below_learned_rows():
     keras.utils.set_random_seed(0)
     vectors = np.random.default_rng(0).normal(size=(8, SMALL_MODEL["embedding_dim"])).astype("float32")
     classifier = build_classifier(8, 2, SMALL_MODEL, vectors, learned_rows=5)
-    optimizer = {"optimizer": "fused_adam", "learning_rate": 0.1, "lr_schedule": "constant", "label_smoothing": 0.0,
-                 "ensemble": "seeds"}
+    optimizer = {"optimizer": "fused_adam", "learning_rate": 0.1, "lr_schedule": "constant", "label_smoothing": 0.0}
     model = training_model(classifier, {**SMALL_MODEL, **optimizer}, total_steps=2)
     model.fit(np.array([[2, 3, 4, 0], [4, 3, 0, 0]]), np.eye(2), epochs=2, verbose=0)
     embedding = classifier.get_layer("embedding")

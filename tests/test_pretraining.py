@@ -74,16 +74,12 @@ def train_params(**changes):
     return {**yaml.safe_load((ROOT / "params.yaml").read_text())["train"], **changes}
 
 
-def test_a_train_param_that_contradicts_the_pretrained_encoder_is_refused_by_name():
+def test_encoder_lr_scale_without_the_pretrained_encoder_is_refused():
     from movie_genre.modeling.schema import check_params
 
-    pretrain = {"embedding_dim": 50, "bidirectional": True, "lstm_units": 64, "pooling": "max_mean"}
-    check_params(train_params(encoder="pretrained"), pretrain)
-    with pytest.raises(PipelineError, match=r"'train.lstm_units' is 128; .* must be 64, 'pretrain.lstm_units'"):
-        check_params(train_params(encoder="pretrained", lstm_units=128), pretrain)
-    check_params(train_params(lstm_units=128), pretrain)  # word vectors: the encoder is train's own
-    with pytest.raises(PipelineError, match="need train.encoder: pretrained"):
-        check_params(train_params(joint_weight=0.5), pretrain)
+    check_params(train_params(encoder="pretrained", encoder_lr_scale=0.3))
+    with pytest.raises(PipelineError, match="needs train.encoder: pretrained"):
+        check_params(train_params(encoder_lr_scale=0.3))
 
 
 # With TensorFlow: a tiny encoder, pretrained, then a classifier from it
@@ -94,8 +90,7 @@ SMALL = {**SMALL_MODEL, "bidirectional": True, "pooling": "max_mean"}
 FIT = {
     **SMALL, "batch_size": 2, "epochs": 3, "class_weight_power": 0.5, "monitor": "val_loss", "patience": 10,
     "optimizer": "fused_adam", "learning_rate": 0.05, "lr_schedule": "constant", "label_smoothing": 0.0,
-    "ensemble": "seeds", "members": 1, "cycle_epochs": 1, "swa_epochs": 1, "encoder": "pretrained",
-    "encoder_lr_scale": 1.0, "joint_weight": 0.0,
+    "members": 1, "encoder": "pretrained", "encoder_lr_scale": 1.0,
 }
 
 
@@ -142,15 +137,15 @@ def test_a_classifier_starts_from_the_encoder_and_a_missing_weight_is_named(enco
         start_from_encoder(build_classifier(10, 2, FIT, encoder["embedding"], 6), partial, "enc.npz")
 
 
-def fitted(params, encoder, joint=None):
+def fitted(params, encoder):
     from movie_genre.modeling.batching import LengthBatches
     from movie_genre.modeling.train import fit_classifier
 
     x, lengths, y = labelled()
     val = LengthBatches(x[:4], lengths[:4], y[:4], 2, 4)
-    classifier, taken, _ = fit_classifier(params, 1, "classifier", encoder["embedding"], 10, 2, (x, lengths, y), val,
-                                          encoder={"weights": encoder, "joint": joint})
-    return dict(zip([w.path for w in classifier.weights], taken[0]))
+    classifier, _ = fit_classifier(params, 1, "classifier", encoder["embedding"], 10, 2, (x, lengths, y), val,
+                                   encoder=encoder)
+    return {w.path: w.numpy() for w in classifier.weights}
 
 
 def test_encoder_lr_scale_0_keeps_the_encoder_and_trains_the_genre_layer(encoder):
@@ -162,16 +157,37 @@ def test_encoder_lr_scale_0_keeps_the_encoder_and_trains_the_genre_layer(encoder
     assert not np.allclose(frozen["genre/kernel"], moving["genre/kernel"])
 
 
-def test_joint_training_lets_the_corpus_texts_move_the_encoder(encoder):
-    from movie_genre.modeling.train import joint_targets
+def test_under_the_default_encoder_pretrain_writes_the_same_empty_encoder_whatever_its_params(tmp_path):
+    """Nothing reads the encoder then: a second's placeholder, no TensorFlow, the same bytes for any
+    pretrain.* (so train, which depends on the file, does not rerun)."""
+    import subprocess
+    import sys
 
-    (cx, clen), names = corpus()
-    targets = joint_targets(np.array([1, 0]), 2, names[:3])
-    assert targets.shape == (5, 2 + 3 + 1) and targets[:, -1].tolist() == [0, 0, 1, 1, 1]
-    np.testing.assert_array_equal(targets[:2, :2], [[0, 1], [1, 0]])
-    np.testing.assert_array_equal(targets[2:, 2:5], names[:3])
-    plain = fitted(FIT, encoder)
-    joint = fitted({**FIT, "joint_weight": 1.0}, encoder, (cx, clen, names))
-    assert set(joint) == set(plain)  # the classifier keeps no trace of the names' head
-    lstm = "bidirectional/forward_lstm/lstm_cell/kernel"
-    assert not np.allclose(joint[lstm], plain[lstm])
+    import yaml
+    from conftest import ROOT
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    assert params["train"]["encoder"] != "pretrained"
+    code = ("import runpy, sys\nrunpy.run_module('stages.pretrain', run_name='__main__')\n"
+            "print(any(name.startswith('tensorflow') for name in sys.modules))")
+    made = []
+    for epochs in (1, 7):
+        params["pretrain"]["epochs"] = epochs
+        (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+        result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                                env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[-1] == "False"  # no TensorFlow imported
+        made.append((tmp_path / "models/pretrained_encoder.npz").read_bytes())
+    assert made[0] == made[1] and load_encoder(tmp_path / "models/pretrained_encoder.npz") == {}
+    assert "trained" in (tmp_path / "metrics/pretrain.json").read_text()
+
+
+def test_train_refuses_an_empty_encoder_with_the_fix(tmp_path, monkeypatch):
+    from movie_genre import config
+    from stages import train
+
+    monkeypatch.chdir(tmp_path)
+    save_encoder({}, config.ENCODER_FILE)
+    with pytest.raises(PipelineError, match=r"no encoder in it .* run `dvc repro`"):
+        train.read_encoder()

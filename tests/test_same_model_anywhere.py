@@ -118,7 +118,7 @@ def test_one_member_is_the_same_model_as_another_cpu(repo, first_run, tmp_path):
     other = copy_repo(tmp_path)
     for folder in ("data/tokenized", "data/corpus", "models"):
         shutil.copytree(repo / folder, other / folder, dirs_exist_ok=True)
-    set_train_params(other, members=1)
+    set_train_params(other, members=1, epochs=2)  # two epochs' weights tell as well as twenty's
 
     as_is = train(other)  # every core, this CPU
     # One core, other caches, a thread count and an instruction set asked for from outside
@@ -149,7 +149,7 @@ def test_members_side_by_side_one_after_another_and_on_one_core_make_the_same_fi
     other = copy_repo(tmp_path)
     for folder in ("data/tokenized", "data/corpus", "models"):
         shutil.copytree(repo / folder, other / folder, dirs_exist_ok=True)
-    set_train_params(other, members=3, epochs=3)
+    set_train_params(other, members=3, epochs=1)
     side_by_side = train(other, env={"MOVIE_GENRE_JOBS": "3"})
     result = run(other, "stages.train", env={"MOVIE_GENRE_JOBS": "1"})
     assert result.returncode == 0, result.stderr[-2000:]

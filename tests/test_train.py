@@ -46,7 +46,7 @@ def test_members_at_once_follow_the_cores_or_the_environment_never_more_than_mem
     import pytest
 
     from movie_genre.errors import PipelineError
-    from movie_genre.modeling.train import JOBS_VARIABLE, member_jobs
+    from movie_genre.modeling.members import JOBS_VARIABLE, member_jobs
 
     monkeypatch.delenv(JOBS_VARIABLE, raising=False)
     assert member_jobs(64) == min(64, len(os.sched_getaffinity(0)))

@@ -195,7 +195,7 @@ def _training_steps(tag, batch, dim, units, genres, width, steps, names=False) -
     vocab = 3000
     params = dict(embedding_dim=dim, embedding_trainable=True, dropout=0.2, lstm_units=units, pooling="max_mean",
                   bidirectional=True, optimizer="fused_adam", learning_rate=0.001, lr_schedule="constant",
-                  label_smoothing=0.0, ensemble="seeds")
+                  label_smoothing=0.0)
     keras.utils.set_random_seed(42)
     if names:
         classifier, model = pretraining_model(params, vocab, genres, _exact((vocab, dim), 40, 2.0**-3), 2000)

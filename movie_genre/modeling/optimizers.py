@@ -50,8 +50,8 @@ class FusedAdam(keras.optimizers.Adam):
         )
 
 
-def training_model(classifier: keras.Model, params: dict, total_steps: int, loss=None) -> keras.Model:
-    """The classifier's layers up to its logits, compiled for training (`loss`: another loss on them).
+def training_model(classifier: keras.Model, params: dict, total_steps: int) -> keras.Model:
+    """The classifier's layers up to its logits, compiled for training.
 
     The loss reads the logits: Keras' cross-entropy from logits is the one it
     would pick behind its own softmax, and it needs no softmax of its own. The
@@ -61,19 +61,15 @@ def training_model(classifier: keras.Model, params: dict, total_steps: int, loss
     share of the learning rate.
     """
     learning_rate = params["learning_rate"]
-    if params["ensemble"] == "snapshots":  # train.members cycles, each from the full rate down to 0
-        learning_rate = keras.optimizers.schedules.CosineDecayRestarts(
-            learning_rate, first_decay_steps=total_steps // params["members"], t_mul=1.0, m_mul=1.0,
-        )
-    elif params["lr_schedule"] == "cosine":
+    if params["lr_schedule"] == "cosine":
         learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=total_steps)
     scale = params.get("encoder_lr_scale", 1.0)
     scales = {w.path: scale for w in classifier.trainable_weights if not w.path.startswith("genre/")}
-    model = keras.Model(classifier.inputs, classifier.outputs if loss else logits(classifier), name="training")
+    model = keras.Model(classifier.inputs, logits(classifier), name="training")
     model.compile(
         optimizer=make_optimizer(params["optimizer"], learning_rate, scales if scale != 1.0 else None),
-        loss=loss or keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=params["label_smoothing"]),
-        metrics=[] if loss else ["accuracy"],
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=params["label_smoothing"]),
+        metrics=["accuracy"],
     )
     return model
 

@@ -21,6 +21,7 @@ from movie_genre.pretraining import (
     BATCH_SIZE,
     DROPOUT,
     EMBEDDING,
+    ENCODER_KEYS,
     HEAD,
     LEARNING_RATE,
     most_frequent_guess,
@@ -112,6 +113,7 @@ def start_from_encoder(classifier: keras.Model, weights: dict[str, np.ndarray], 
         if value is None or value.shape != tuple(weight.shape):
             raise PipelineError(
                 f"{path}: no weight {weight.path} of shape {tuple(weight.shape)} "
-                f"({'none' if value is None else value.shape}); rerun `dvc repro pretrain`"
+                f"({'none' if value is None else value.shape}); set train's {', '.join(ENCODER_KEYS)} "
+                "as pretrain's, which made the encoder"
             )
         weight.assign(value)

@@ -3,12 +3,15 @@
 import json
 import re
 import zipfile
+from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from movie_genre.files import atomic_path
+from movie_genre import config
+from movie_genre.errors import PipelineError
+from movie_genre.files import atomic_path, check_readable
 from movie_genre.modeling import layers  # registers the custom layers for loading
 
 
@@ -61,6 +64,25 @@ def unknown_layers(path) -> list[str]:
 def load_model(path) -> keras.Model:
     """Load the saved text model with Keras' safe mode on (no arbitrary code)."""
     return keras.saving.load_model(path, safe_mode=True)
+
+
+def open_model(path) -> keras.Model:
+    """load_model for a person's --model: one line saying why a file is not a model we can use."""
+    check_readable(Path(path), "model", "run `dvc repro train` (or `make repro`) first, or give --model")
+    if not zipfile.is_zipfile(path):
+        raise PipelineError(f"{path}: not a Keras .keras model file; give the file `dvc repro train` writes "
+                            f"({config.MODEL_FILE})")
+    try:
+        model = load_model(path)
+        genre_names(model)
+        return model
+    except (TypeError, ValueError, KeyError) as error:
+        unknown = unknown_layers(path)
+        reason = f"unknown layers: {', '.join(unknown)}" if unknown else f"{type(error).__name__} from Keras"
+        raise PipelineError(
+            f"{path}: not a model this version of the project can load ({reason}); "
+            "retrain it with `dvc repro train`, or use the project's commit that saved it"
+        ) from error
 
 
 def genre_names(model: keras.Model) -> list[str]:

@@ -10,7 +10,6 @@ PARAMS = {
     "embedding": Param(str, choices=("random", "glove", "corpus")),
     "encoder": Param(str, choices=("word_vectors", "pretrained")),
     "encoder_lr_scale": Param(float, low=0, high=1),
-    "joint_weight": Param(float, low=0),
     "embedding_dim": Param(int, low=1),
     "embedding_trainable": Param(bool),
     "bidirectional": Param(bool),
@@ -26,29 +25,16 @@ PARAMS = {
     "patience": Param(int, low=1),
     "arithmetic": Param(str, choices=runtime.ARITHMETIC),
     "members": Param(int, low=1),
-    "ensemble": Param(str, choices=("seeds", "snapshots", "swa")),
-    "cycle_epochs": Param(int, low=1),
-    "swa_epochs": Param(int, low=1),
-    "self_training_weight": Param(float, low=0),
-    "self_training_threshold": Param(float, low=0, high=1),
     "seed": Param(int, low=0),
 }
 
 
-def check_params(params: dict, pretrain: dict | None = None) -> None:
-    """What the keys allow together (`pretrain`: that section, checked against under encoder: pretrained)."""
-    if params["encoder"] == "pretrained" and pretrain is not None:
-        from movie_genre.pretraining import ENCODER_KEYS
-
-        for key in ENCODER_KEYS:
-            if params[key] != pretrain[key]:
-                raise PipelineError(
-                    f"params.yaml: 'train.{key}' is {params[key]}; with train.encoder=pretrained it must be "
-                    f"{pretrain[key]}, 'pretrain.{key}' (the pretrain stage owns the encoder's shape)"
-                )
-    if params["encoder"] != "pretrained" and (params["encoder_lr_scale"] != 1.0 or params["joint_weight"] > 0):
-        raise PipelineError("params.yaml: 'train.encoder_lr_scale' and 'train.joint_weight' need train.encoder: "
-                            "pretrained; set it, or set them back to 1.0 and 0.0")
+def check_params(params: dict) -> None:
+    """What the keys allow together. Under encoder: pretrained the encoder file's shapes are
+    checked when it is read (modeling/train.py), not pretrain's params: train does not read them."""
+    if params["encoder"] != "pretrained" and params["encoder_lr_scale"] != 1.0:
+        raise PipelineError("params.yaml: 'train.encoder_lr_scale' needs train.encoder: pretrained; set it, "
+                            "or set train.encoder_lr_scale back to 1.0")
     if params["encoder_lr_scale"] != 1.0 and params["optimizer"] != "fused_adam":
         raise PipelineError("params.yaml: 'train.encoder_lr_scale' works with train.optimizer: fused_adam only")
     if params["embedding"] == "glove" and params["embedding_dim"] != glove.DIM:

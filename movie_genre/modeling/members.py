@@ -1,0 +1,123 @@
+"""Members side by side: each training in a spawned process of its own (one thread, the
+portable arithmetic), as many at once as there are cores, with a progress line per epoch.
+
+A member's weights are the same however many train beside it, so how many run at
+once is not a param (a param would invalidate DVC's cache): MOVIE_GENRE_JOBS.
+"""
+
+import ctypes
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import keras
+import numpy as np
+
+from movie_genre import runtime
+from movie_genre.errors import PipelineError
+
+JOBS_VARIABLE = "MOVIE_GENRE_JOBS"
+
+
+def member_jobs(members: int) -> int:
+    """How many members train at once: $MOVIE_GENRE_JOBS, or the usable cores; never more than members."""
+    value = os.environ.get(JOBS_VARIABLE)
+    if value is None:
+        jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    elif value.strip().isdigit() and int(value) >= 1:
+        jobs = int(value)
+    else:
+        raise PipelineError(f"{JOBS_VARIABLE}={value!r}: give a whole number of members to train at once, 1 or more")
+    return max(1, min(jobs, members))
+
+
+_events = None  # in a member's process: where its epochs are reported
+
+
+def _start_member_process(arithmetic: str, events, alone: bool) -> None:
+    global _events
+    if sys.platform.startswith("linux"):  # killed with the stage, not left training alone
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    runtime.configure(arithmetic)
+    if not alone:  # a core each; alone, the two directions of the LSTM may run side by side
+        import tensorflow as tf
+
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    _events = events
+
+
+class ReportEpochs(keras.callbacks.Callback):
+    """In a member's process: each epoch's logs to the parent, for its progress line."""
+
+    def __init__(self, member: int):
+        super().__init__()
+        self.member = member
+
+    def on_epoch_end(self, epoch, logs=None):
+        _events.put((self.member, epoch, {key: float(value) for key, value in (logs or {}).items()}))
+
+
+class Progress:
+    """One line per epoch of any member: which, how far, how long so far and still to go."""
+
+    def __init__(self, members: int, max_epochs: int, jobs: int):
+        self.members, self.max_epochs = members, max_epochs
+        self.start, self.epochs_done, self.finished = time.monotonic(), 0, {}
+        print(f"members: {members}, {jobs} at once (one process and one thread each)", flush=True)
+
+    def epoch(self, member: int, epoch: int, logs: dict) -> None:
+        self.epochs_done += 1
+        elapsed = time.monotonic() - self.start
+        # Epochs still to come: finished members' mean for the others, or the most there can be
+        expected = np.mean(list(self.finished.values())) if self.finished else self.max_epochs
+        total = sum(self.finished.values()) + expected * (self.members - len(self.finished))
+        left = max(total - self.epochs_done, 0) * elapsed / self.epochs_done
+        figures = ", ".join(f"{key} {logs[key]:.4f}" for key in ("loss", "val_accuracy", "val_macro_f1") if key in logs)
+        print(f"member {member + 1} of {self.members}, epoch {epoch + 1}: {figures}; "
+              f"{_minutes(elapsed)} elapsed, {'about' if self.finished else 'at most'} {_minutes(left)} left",
+              flush=True)
+
+    def done(self, member: int, history: dict) -> None:
+        self.finished[member] = len(history["loss"])
+        print(f"member {member + 1} of {self.members}: stopped after {self.finished[member]} epochs, "
+              f"kept epoch {history['kept_epoch']}", flush=True)
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s" if seconds >= 60 else f"{int(seconds)} s"
+
+
+def run_members(train_member, members: int, max_epochs: int, arithmetic: str, log_epoch=None) -> list:
+    """`train_member(member)`'s results for members 0, 1, ..., each run in a spawned process
+    (member_jobs() at once); it returns (..., history) with history's "loss" and "kept_epoch".
+    `log_epoch(logs)` gets the first member's epochs."""
+    jobs = member_jobs(members)
+    progress = Progress(members, max_epochs, jobs)
+    context = multiprocessing.get_context("spawn")
+    events = context.Queue()
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_member_process,
+                             initargs=(arithmetic, events, jobs == 1), max_tasks_per_child=1) as pool:
+        pending = {pool.submit(train_member, member): member for member in range(members)}
+        results, received, reported = {}, [0] * members, set()
+        while len(reported) < members:
+            try:
+                member, epoch, logs = events.get(timeout=0.2)
+                received[member] += 1
+                progress.epoch(member, epoch, logs)
+                if member == 0 and log_epoch is not None:
+                    log_epoch(logs)
+            except queue.Empty:
+                pass
+            for future in [f for f in pending if f.done()]:
+                results[pending.pop(future)] = future.result()  # a member's error is raised here
+            # A member is done once its result is in and each of its epochs has been reported
+            for member in sorted(set(results) - reported):
+                history = results[member][-1]
+                if received[member] == len(history["loss"]):
+                    progress.done(member, history)
+                    reported.add(member)
+    return [results[member] for member in range(members)]
