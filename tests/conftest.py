@@ -70,3 +70,35 @@ def repo(tmp_path_factory):
 @pytest.fixture(scope="session")
 def first_run(repo):
     return dvc(repo, "repro")
+
+
+@pytest.fixture(scope="session")
+def prepared(tmp_path_factory):
+    """Another copy, run up to what `train` reads (tokens, corpus vectors, pretrain's file): for
+    the tests that train their own small models, so they need not wait for first_run."""
+    prepared = copy_repo(tmp_path_factory.mktemp("prepared"))
+    dvc(prepared, "repro", "pretrain")
+    return prepared
+
+
+GROUPED = ("first_run", "prepared")
+
+
+def pytest_itemcollected(item):
+    """With pytest-xdist (`make test` runs two workers), the tests of one session fixture run in
+    one worker, so each of the two copies above is made once, each while the other worker works."""
+    for fixture in GROUPED:
+        if fixture in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(fixture))
+            break
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """xdist groups by a suffix it adds to each node id; if that failed (a pytest it does not know),
+    every worker would run the pipeline: say so rather than take twice as long."""
+    if getattr(config.option, "loadgroup", False):
+        lost = [item.nodeid for item in items if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+        if lost:
+            raise pytest.UsageError(f"pytest-xdist did not group {lost[0]} (and {len(lost) - 1} more): pin the "
+                                    "pytest of requirements.txt, or run with -n 0")

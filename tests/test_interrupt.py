@@ -36,13 +36,12 @@ def test_atomic_write_killed_midway_keeps_the_old_file(tmp_path):
     assert target.read_text() == "old, complete\n"
 
 
-def test_repro_killed_during_training_recovers_on_the_next_run(repo, first_run, tmp_path):
-    made, repo = repo, copy_repo(tmp_path)
-    # The stages before train as the first run left them (dvc.lock's outputs): only train runs here
-    for folder in ("data/parsed", "data/cleaned", "data/tokenized", "data/corpus"):
-        shutil.copytree(made / folder, repo / folder, dirs_exist_ok=True)
-    (repo / "models").mkdir(exist_ok=True)
-    shutil.copy2(made / "models/pretrained_encoder.npz", repo / "models")
+def test_repro_killed_during_training_recovers_on_the_next_run(prepared, tmp_path):
+    repo = copy_repo(tmp_path)
+    # The stages before train as a run left them, with its dvc.lock: only train runs here
+    for folder in ("data/parsed", "data/cleaned", "data/tokenized", "data/corpus", "models"):
+        shutil.copytree(prepared / folder, repo / folder, dirs_exist_ok=True)
+    shutil.copy2(prepared / "dvc.lock", repo / "dvc.lock")
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["train"].update(members=1, epochs=3)  # one short training to kill at its second epoch and redo
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
