@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import tempfile
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +43,29 @@ def atomic_path(path):
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def atomic_directory(path):
+    """atomic_path for a folder: yield an empty temporary folder beside `path`, which replaces
+    `path` only on success. A run killed midway leaves the old folder, or none (between the
+    two renames), never a half-written one."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".partial-"))
+    os.chmod(tmp, 0o777 & ~_umask())
+    try:
+        yield tmp
+        if path.exists():
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=".replaced-"))
+            os.replace(path, old / path.name)
+            os.replace(tmp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 

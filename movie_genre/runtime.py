@@ -23,6 +23,9 @@ PORTABLE_CACHES = (32 * 1024, 512 * 1024, 32 * 1024 * 1024)
 #   same on 1 core or 64; more cores train more members at once instead.
 PORTABLE_THREADS = 1
 ARITHMETIC = ("portable", "native")
+# TensorFlow writes a random uuid into each SavedModel's fingerprint.pb (serving needs none);
+# this flag, read when TensorFlow starts, leaves the file out (stages/export.py sets it).
+NO_SAVED_MODEL_FINGERPRINT = ("TF_FLAG_SAVED_MODEL_FINGERPRINTING", "false")
 
 # TensorFlow's C++ start-up lines, written before its logging starts (so
 # TF_CPP_MIN_LOG_LEVEL cannot hide them); they tell a person nothing.

@@ -17,23 +17,49 @@ pytestmark = pytest.mark.slow
 MODEL = "models/movie_genre_classification_model.keras"
 
 
-def test_atomic_write_killed_midway_keeps_the_old_file(tmp_path):
-    target = tmp_path / "out.txt"
-    target.write_text("old, complete\n")
-    writer = subprocess.Popen(
+WRITERS = {  # each writes half of something new in place of `target`, then waits to be killed
+    "atomic_path": "open(tmp, 'w').write('new, half')",
+    "atomic_directory": "(tmp / 'a').write_text('new, half')",
+}
+
+
+@pytest.mark.parametrize("writer", WRITERS)
+def test_atomic_write_killed_midway_keeps_the_old_file(tmp_path, writer):
+    target = tmp_path / "out"
+    if writer == "atomic_directory":
+        target.mkdir()
+        (target / "a").write_text("old, complete\n")
+    else:
+        target.write_text("old, complete\n")
+    process = subprocess.Popen(
         [sys.executable, "-c", (
-            "import sys, time\n"
-            "from movie_genre.files import atomic_path\n"
-            f"with atomic_path({str(target)!r}) as tmp:\n"
-            "    with open(tmp, 'w') as f:\n"
-            "        f.write('new, half'); f.flush(); print('writing', flush=True); time.sleep(60)\n"
+            "import time\n"
+            f"from movie_genre.files import {writer}\n"
+            f"with {writer}({str(target)!r}) as tmp:\n"
+            f"    {WRITERS[writer]}; print('writing', flush=True); time.sleep(60)\n"
         )],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )
-    assert writer.stdout.readline() == "writing\n"
-    writer.kill()
-    writer.wait()
-    assert target.read_text() == "old, complete\n"
+    assert process.stdout.readline() == "writing\n"
+    process.kill()
+    process.wait()
+    old = target / "a" if writer == "atomic_directory" else target
+    assert old.read_text() == "old, complete\n"
+
+
+def test_atomic_directory_replaces_the_whole_folder_on_success_and_nothing_on_failure(tmp_path):
+    from movie_genre.files import atomic_directory
+
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "stale").write_text("from an older run")
+    with pytest.raises(RuntimeError), atomic_directory(target) as tmp:
+        (tmp / "new").write_text("half")
+        raise RuntimeError("the writer failed")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["out", "stale"]
+    with atomic_directory(target) as tmp:
+        (tmp / "new").write_text("whole")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["new", "out"]
 
 
 def test_repro_killed_during_training_recovers_on_the_next_run(prepared, tmp_path):

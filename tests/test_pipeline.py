@@ -12,7 +12,8 @@ from conftest import ROOT, dvc, run, stages_run
 
 pytestmark = pytest.mark.slow
 
-STAGES = ["parse", "clean", "tokenize", "corpus", "word_vectors", "pretrain", "train", "evaluate", "baseline", "predict"]
+STAGES = ["parse", "clean", "tokenize", "corpus", "word_vectors", "pretrain", "train", "evaluate", "baseline", "predict",
+          "export"]
 FIGURES = ("accuracy", "macro_f1", "weighted_f1")
 # Where this CPU computes the committed arithmetic fingerprint the outputs are byte for byte
 # the committed ones; elsewhere (ARM, or a CPU the pins do not cover) only this close.
@@ -158,7 +159,7 @@ def test_a_train_param_reruns_only_train_and_what_reads_the_model_and_old_params
     defaults = yaml.safe_load((repo / "params.yaml").read_text())["train"]
     default_epochs, default_members = defaults["epochs"], defaults["members"]
     output = dvc(repo, "exp", "run", "-S", "train.epochs=1", "-S", "train.members=1")  # a short run
-    assert sorted(stages_run(output)) == ["evaluate", "predict", "train"]
+    assert sorted(stages_run(output)) == ["evaluate", "export", "predict", "train"]
     assert json.loads((repo / "metrics/training/metrics.json").read_text())["step"] == 0  # one epoch
     output = dvc(repo, "exp", "run", "-S", f"train.epochs={default_epochs}", "-S", f"train.members={default_members}")
     assert stages_run(output) == ["evaluate"]  # its metrics live in git, so DVC never run-caches it
