@@ -157,11 +157,12 @@ def test_second_repro_runs_nothing(repo, first_run):
 
 def test_a_train_param_reruns_only_train_and_what_reads_the_model_and_old_params_come_from_the_run_cache(repo, first_run):
     defaults = yaml.safe_load((repo / "params.yaml").read_text())["train"]
-    default_epochs, default_members = defaults["epochs"], defaults["members"]
-    output = dvc(repo, "exp", "run", "-S", "train.epochs=1", "-S", "train.members=1")  # a short run
+    default_epochs, default_members = defaults["epochs"], defaults["members"]  # changed for a short, small run
+    output = dvc(repo, "exp", "run", "-S", "train.epochs=1", "-S", "train.members=1", "-S", "train.lstm_units=8")
     assert sorted(stages_run(output)) == ["evaluate", "export", "predict", "train"]
     assert json.loads((repo / "metrics/training/metrics.json").read_text())["step"] == 0  # one epoch
-    output = dvc(repo, "exp", "run", "-S", f"train.epochs={default_epochs}", "-S", f"train.members={default_members}")
+    output = dvc(repo, "exp", "run", "-S", f"train.epochs={default_epochs}", "-S", f"train.members={default_members}",
+                 "-S", f"train.lstm_units={defaults['lstm_units']}")
     assert stages_run(output) == ["evaluate"]  # its metrics live in git, so DVC never run-caches it
     assert "Stage 'train' is cached - skipping run" in output
 

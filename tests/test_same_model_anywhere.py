@@ -145,15 +145,14 @@ def test_corpus_word_vectors_are_the_same_whatever_kernels_numpy_and_openblas_us
         assert hashlib.md5((other / VECTORS).read_bytes()).hexdigest() == committed, env
 
 
-def test_members_side_by_side_one_after_another_and_on_one_core_make_the_same_file(prepared, tmp_path):
+def test_members_side_by_side_and_one_after_another_on_one_core_make_the_same_file(prepared, tmp_path):
     other = copy_repo(tmp_path)
     for folder in ("data/tokenized", "data/corpus", "models"):
         shutil.copytree(prepared / folder, other / folder, dirs_exist_ok=True)
     set_train_params(other, members=2, epochs=1, lstm_units=16)  # the layout is what is tested, not the shapes
     side_by_side = train(other, env={"MOVIE_GENRE_JOBS": "2"})
-    result = run(other, "stages.train", env={"MOVIE_GENRE_JOBS": "1"})
+    # As many at once as cores: on one core, one after another (without a way to pin, asked for)
+    result = run(other, "stages.train", one_core=ONE_CORE, env=None if ONE_CORE else {"MOVIE_GENRE_JOBS": "1"})
     assert result.returncode == 0, result.stderr[-2000:]
     assert "members: 2, 1 at once (one process and one thread each)" in result.stdout.splitlines()
-    one_after_another = hashlib.md5((other / MODEL).read_bytes()).hexdigest()
-    one_core = train(other, one_core=ONE_CORE)  # as many at once as cores: one
-    assert side_by_side == one_after_another == one_core
+    assert hashlib.md5((other / MODEL).read_bytes()).hexdigest() == side_by_side
