@@ -26,7 +26,7 @@ test-fast: inputs
 	python -m pytest -m "not slow"
 
 # The arithmetic fingerprint natively and on emulated CPUs, an Intel (Haswell-v4) and an AMD
-# (EPYC-Rome), side by side: about 5 minutes on 2 cores. Needs Debian's qemu-user.
+# (EPYC-Rome), side by side, every line on each: about 10 minutes on 2 cores. Needs Debian's qemu-user.
 test-cpus: $(VENV)/installed
 	python scripts/test_cpus.py
 

@@ -68,11 +68,11 @@ def _exact(shape, seed, scale=1.0):
     return (rng.integers(-(2**22), 2**22 + 1, size=shape) * (scale * 2.0**-22)).astype(np.float32)
 
 
-def lines(default_shapes_only: bool = False) -> list[str]:
-    """The fingerprint, one `name md5` line per op (configure() must have run).
+def lines(default_shapes_only: bool = False):
+    """The fingerprint, one `name md5` line per op as each is computed (configure() must have run).
 
-    `default_shapes_only`: every kind of op, at the default params' shapes only; the
-    large shapes add the same kinds at sizes an emulated CPU takes hours over.
+    `default_shapes_only`: every kind of op, at the default params' shapes only (a minute
+    under QEMU, where the large shapes take about ten).
     """
     import keras
     import numpy as np
@@ -83,10 +83,6 @@ def lines(default_shapes_only: bool = False) -> list[str]:
     tf.config.experimental.enable_op_determinism()
     # TensorFlow's warnings (a retrace, say) stay off stderr, where --check writes its verdict
     tf.get_logger().setLevel("ERROR")
-    out = []
-
-    def say(name, value):
-        out.append(_line(name, value))
 
     for tag, (batch, dim, units, genres) in list(SHAPES.items())[: 1 if default_shapes_only else None]:
         gates = 4 * units
@@ -96,24 +92,28 @@ def lines(default_shapes_only: bool = False) -> list[str]:
                     "lstm state gradient": (batch, gates, units), "head": (batch, 2 * 2 * units, genres),
                     "head gradient": (2 * 2 * units, batch, genres)}
         for seed, (role, (m, k, n)) in enumerate(products.items()):
-            say(f"{tag} {role} {m}x{k} @ {k}x{n}", tf.matmul(_exact((m, k), 2 * seed), _exact((k, n), 2 * seed + 1)))
+            product = tf.matmul(_exact((m, k), 2 * seed), _exact((k, n), 2 * seed + 1))
+            yield _line(f"{tag} {role} {m}x{k} @ {k}x{n}", product)
         # Keras' orthogonal initializer: a QR of a (4 units, units) normal matrix
         q, r = tf.linalg.qr(_exact((gates, units), units))
-        say(f"{tag} qr {gates}x{units} q", q)
-        say(f"{tag} qr {gates}x{units} r", r)
-        say(f"{tag} orthogonal initializer ({units}, {gates})", keras.initializers.Orthogonal(seed=1)((units, gates)))
+        yield _line(f"{tag} qr {gates}x{units} q", q)
+        yield _line(f"{tag} qr {gates}x{units} r", r)
+        orthogonal = keras.initializers.Orthogonal(seed=1)((units, gates))
+        yield _line(f"{tag} orthogonal initializer ({units}, {gates})", orthogonal)
         x = _exact((batch * 60, gates), 6, 4.0)
         for name, op in (("tanh", tf.tanh), ("sigmoid", tf.sigmoid), ("exp", tf.exp)):
-            say(f"{tag} {name} {batch * 60}x{gates}", op(x))
+            yield _line(f"{tag} {name} {batch * 60}x{gates}", op(x))
         logits = _exact((batch, genres), 7, 8.0)
-        say(f"{tag} exact softmax {batch}x{genres}", exact_softmax(logits))
-        say(f"{tag} log_softmax {batch}x{genres}", tf.nn.log_softmax(logits))
-        say(f"{tag} reduce_sum over time", tf.reduce_sum(tf.reshape(x, (batch, 60, gates)), axis=1))
-        say(f"{tag} reduce_max over time", tf.reduce_max(tf.reshape(x, (batch, 60, gates)), axis=1))
+        yield _line(f"{tag} exact softmax {batch}x{genres}", exact_softmax(logits))
+        yield _line(f"{tag} log_softmax {batch}x{genres}", tf.nn.log_softmax(logits))
+        yield _line(f"{tag} reduce_sum over time", tf.reduce_sum(tf.reshape(x, (batch, 60, gates)), axis=1))
+        yield _line(f"{tag} reduce_max over time", tf.reduce_max(tf.reshape(x, (batch, 60, gates)), axis=1))
         ids = tf.constant(np.random.default_rng(8).integers(0, 2000, size=batch * 60).astype(np.int32))
-        say(f"{tag} unsorted_segment_sum {batch * 60} -> 2000", tf.math.unsorted_segment_sum(x[:, :dim], ids, 2000))
-    for m, k, n in () if default_shapes_only else ((64, 4000, 256), (512, 512, 512), (256, 12800, 1024)):
-        say(f"matmul {m}x{k} @ {k}x{n}", tf.matmul(_exact((m, k), 1), _exact((k, n), 2)))
+        summed = tf.math.unsorted_segment_sum(x[:, :dim], ids, 2000)
+        yield _line(f"{tag} unsorted_segment_sum {batch * 60} -> 2000", summed)
+    # Long sums past the params' range (k of 12800: many of Eigen's k-blocks), at widths QEMU finishes
+    for m, k, n in () if default_shapes_only else ((64, 4000, 256), (512, 512, 512), (32, 12800, 256)):
+        yield _line(f"matmul {m}x{k} @ {k}x{n}", tf.matmul(_exact((m, k), 1), _exact((k, n), 2)))
 
     batch, dim, units, _ = SHAPES["default"]
     inputs = tf.constant(_exact((batch, 60, dim), 10))
@@ -126,18 +126,19 @@ def lines(default_shapes_only: bool = False) -> list[str]:
     with tf.GradientTape() as tape:
         sequences = lstm(inputs, mask=mask)
         loss = tf.reduce_sum(sequences * _exact(sequences.shape, 12))
-    say("lstm forward (masked)", sequences)
+    yield _line("lstm forward (masked)", sequences)
     for weight, gradient in zip(lstm.weights, tape.gradient(loss, lstm.weights)):
-        say(f"lstm gradient {weight.path}", gradient)
+        yield _line(f"lstm gradient {weight.path}", gradient)
 
-    # Short texts and few steps: emulated (scripts/test_cpus.py), each step takes minutes
-    out += _training_steps("default", *SHAPES["default"], width=24, steps=3)
+    # Short texts and few steps: emulated (scripts/test_cpus.py), a step's product takes ~6M
+    # multiply-adds a second. The large steps' weights are the largest params' (their products
+    # at batch 512 are the `large` lines above); a batch of 16 keeps them to about a minute.
+    yield from _training_steps("default", *SHAPES["default"], width=24, steps=3)
     if not default_shapes_only:
-        out += _training_steps("large", *SHAPES["large"], width=8, steps=2)
-    out += _training_steps("pretraining", *SHAPES["default"], width=24, steps=2, names=True)
-    out += _temperature_fit()
-    out += _text_model_forward(32, *SHAPES["default"][1:])
-    return out
+        yield from _training_steps("large", 16, *SHAPES["large"][1:], width=4, steps=2)
+    yield from _training_steps("pretraining", *SHAPES["default"], width=24, steps=2, names=True)
+    yield from _temperature_fit()
+    yield _text_model_forward(32, *SHAPES["default"][1:])
 
 
 def _temperature_fit() -> list[str]:
@@ -155,7 +156,7 @@ def _temperature_fit() -> list[str]:
             _line("temperature likelihoods", np.array([loss(v) for v in np.linspace(-2, 2, 17)]))]
 
 
-def _text_model_forward(batch, dim, units, genres) -> list[str]:
+def _text_model_forward(batch, dim, units, genres) -> str:
     """The saved model's forward pass on raw texts (cleaning, vocabulary, two members, one with
     attention pooling, their average, the temperature) from exact weights."""
     import numpy as np
@@ -179,10 +180,10 @@ def _text_model_forward(batch, dim, units, genres) -> list[str]:
     plots = [" ".join(rng.choice(words, size=n)) for n in rng.integers(1, 30, size=batch - 4)]
     plots += ["", "the of and", "1984, 2001!", " ".join(rng.choice(words, size=100))]  # the last cut to 30 words
     titles = [" ".join(rng.choice(words, size=n)) for n in rng.integers(0, 4, size=batch)]
-    return [_line(f"text model forward, {batch} texts", predict_texts(model, plots, titles))]
+    return _line(f"text model forward, {batch} texts", predict_texts(model, plots, titles))
 
 
-def _training_steps(tag, batch, dim, units, genres, width, steps, names=False) -> list[str]:
+def _training_steps(tag, batch, dim, units, genres, width, steps, names=False):
     """The project's classifier from its seeded initial weights, trained `steps` steps on exact
     batches (`names`: the pretrain stage's, a sigmoid per name and binary cross-entropy)."""
     import keras
@@ -202,7 +203,7 @@ def _training_steps(tag, batch, dim, units, genres, width, steps, names=False) -
     else:
         classifier = build_classifier(vocab, genres, params, _exact((vocab, dim), 40, 2.0**-3), 2000)
         model = training_model(classifier, params, 100)
-    out = [_line(f"{tag} classifier initial weights", *classifier.weights)]
+    yield _line(f"{tag} classifier initial weights", *classifier.weights)
     rng = np.random.default_rng(13)
     for step in range(steps):
         lengths = rng.integers(1, width + 1, size=batch)  # one width: Keras traces the step once
@@ -212,9 +213,8 @@ def _training_steps(tag, batch, dim, units, genres, width, steps, names=False) -
             labels = np.maximum(labels, (rng.random((batch, genres)) < 2 / genres).astype(np.float32))
         row_weights = (rng.integers(1, 9, size=batch) * 0.25).astype(np.float32)
         loss = model.train_on_batch(ids.astype(np.int32), labels, sample_weight=row_weights, return_dict=True)["loss"]
-        out.append(_line(f"{tag} classifier step {step} loss", np.float32(loss)))
-        out.append(_line(f"{tag} classifier step {step} weights", *classifier.weights))
-    return out
+        yield _line(f"{tag} classifier step {step} loss", np.float32(loss))
+        yield _line(f"{tag} classifier step {step} weights", *classifier.weights)
 
 
 def header() -> list[str]:
@@ -241,12 +241,17 @@ def main() -> int:
                         help="the default params' shapes only: every kind of op (emulated CPUs: scripts/test_cpus.py)")
     args = parser.parse_args()
     runtime.configure(args.arithmetic)
+    reference = args.check.read_text(encoding="utf-8").splitlines() if args.check else None
+    mine = []
     with runtime.quiet_start_up():
-        mine = lines(args.default_shapes)
-    if args.check is None:
+        for line in lines(args.default_shapes):
+            mine.append(line)
+            # Checking, the first op that differs ends the run: the later ones need not be computed
+            if reference is not None and first_difference(mine, reference, partial=True):
+                break
+    if reference is None:
         print("\n".join(header() + mine))
         return 0
-    reference = args.check.read_text(encoding="utf-8").splitlines()
     difference = first_difference(mine, reference, partial=args.default_shapes)
     if difference is None:
         print(f"arithmetic: this CPU computes every op of {args.check} alike"
