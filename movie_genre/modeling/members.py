@@ -8,11 +8,12 @@ once is not a param (a param would invalidate DVC's cache): MOVIE_GENRE_JOBS.
 import ctypes
 import multiprocessing
 import os
+import pickle
 import queue
 import signal
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+import traceback
 
 import keras
 import numpy as np
@@ -58,7 +59,7 @@ class ReportEpochs(keras.callbacks.Callback):
         self.member = member
 
     def on_epoch_end(self, epoch, logs=None):
-        _events.put((self.member, epoch, {key: float(value) for key, value in (logs or {}).items()}))
+        _events.put(("epoch", self.member, (epoch, {key: float(value) for key, value in (logs or {}).items()})))
 
 
 class Progress:
@@ -91,33 +92,64 @@ def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s" if seconds >= 60 else f"{int(seconds)} s"
 
 
+def _member_process(train_member, member: int, arithmetic: str, events, alone: bool) -> None:
+    """A member's process: its training, then its result (or its error) after its epochs on `events`."""
+    _start_member_process(arithmetic, events, alone)
+    try:
+        result = ("done", member, train_member(member))
+    except Exception as error:  # raised again in the parent, with this process's traceback
+        if not isinstance(error, PipelineError):  # (a person's mistake says only what to fix)
+            error.add_note(f"in member {member + 1}'s process:\n{traceback.format_exc().rstrip()}")
+        try:
+            pickle.dumps(error)
+        except Exception:
+            error = RuntimeError(f"{type(error).__name__}: {error}\n" + "\n".join(getattr(error, "__notes__", [])))
+        result = ("failed", member, error)
+    events.put(result)
+
+
 def run_members(train_member, members: int, max_epochs: int, arithmetic: str, log_epoch=None) -> list:
     """`train_member(member)`'s results for members 0, 1, ..., each run in a spawned process
     (member_jobs() at once); it returns (..., history) with history's "loss" and "kept_epoch".
-    `log_epoch(logs)` gets the first member's epochs."""
+    `log_epoch(logs)` gets the first member's epochs.
+
+    A process per member, started as another ends (a ProcessPoolExecutor would replace each
+    ended worker with a fresh one, which imports TensorFlow only to be stopped)."""
     jobs = member_jobs(members)
     progress = Progress(members, max_epochs, jobs)
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_member_process,
-                             initargs=(arithmetic, events, jobs == 1), max_tasks_per_child=1) as pool:
-        pending = {pool.submit(train_member, member): member for member in range(members)}
-        results, received, reported = {}, [0] * members, set()
-        while len(reported) < members:
+    running, results, waiting = {}, {}, list(range(members))
+    try:
+        while len(results) < members:
+            while waiting and len(running) < jobs:
+                member = waiting.pop(0)
+                running[member] = context.Process(target=_member_process, daemon=True,
+                                                  args=(train_member, member, arithmetic, events, jobs == 1))
+                running[member].start()
             try:
-                member, epoch, logs = events.get(timeout=0.2)
-                received[member] += 1
-                progress.epoch(member, epoch, logs)
-                if member == 0 and log_epoch is not None:
-                    log_epoch(logs)
+                event = events.get(timeout=0.2)
             except queue.Empty:
-                pass
-            for future in [f for f in pending if f.done()]:
-                results[pending.pop(future)] = future.result()  # a member's error is raised here
-            # A member is done once its result is in and each of its epochs has been reported
-            for member in sorted(set(results) - reported):
-                history = results[member][-1]
-                if received[member] == len(history["loss"]):
-                    progress.done(member, history)
-                    reported.add(member)
+                # A process that ended with nothing left to say died (killed, out of memory, ...)
+                dead = [m for m, process in running.items() if process.exitcode is not None]
+                if dead and events.empty():
+                    raise PipelineError(f"member {dead[0] + 1}'s process ended (exit code "
+                                        f"{running[dead[0]].exitcode}) before its training did") from None
+                continue
+            kind, member, content = event
+            if kind == "failed":
+                raise content
+            if kind == "done":
+                results[member] = content
+                running.pop(member).join()
+                progress.done(member, content[-1])
+                continue
+            epoch, logs = content
+            progress.epoch(member, epoch, logs)
+            if member == 0 and log_epoch is not None:
+                log_epoch(logs)
+    finally:
+        for process in running.values():
+            process.kill()
+            process.join()
     return [results[member] for member in range(members)]
