@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ STOPWORDS = ["the", "and", "of", "it", "was"]
 NOTE = ("note: plot {n} ({text!r}) has no word left after cleaning (a-z words that are not stopwords): "
         "its answer is the model's for an empty text\n")
 CALIBRATED = "(calibrated probabilities)"
+GENRE_LINE = r"  \S+ +\d+\.\d%"  # "  horror  25.1%"
 
 
 def test_top_genres_most_likely_first():
@@ -138,35 +140,34 @@ def test_each_mistake_is_one_line_naming_the_path_and_the_fix(model_file, tmp_pa
 
 def answer(stdout: str) -> list[str]:
     """The genre lines ("  horror  25.1%") of the first plot's answer."""
-    import re
-
     lines = stdout.splitlines()[1:]
     lines = lines[: next((i for i, line in enumerate(lines) if not line.startswith("  ")), len(lines))]
-    return [line for line in lines if re.fullmatch(r"  \S+ +\d+\.\d%", line)]
+    return [line for line in lines if re.fullmatch(GENRE_LINE, line)]
 
 
-@pytest.mark.slow  # several cold starts of the command
+@pytest.mark.slow  # a cold start of the command
 def test_a_plot_with_no_word_left_gets_the_empty_texts_answer_and_one_note(model_file):
-    empty = predict("--model", model_file, "")
-    assert (empty.returncode, empty.stderr) == (0, NOTE.format(n=1, text=""))
-    lines = empty.stdout.splitlines()
-    assert lines[:2] == ["", "  no evidence: no word left after cleaning; the model's answer for an empty text"]
-    assert len(answer(empty.stdout)) == 3 and lines[-1] == CALIBRATED
-    for text in ("the and of it was", "12345 !!!", "  \t ", "\x01\x07 --- ..."):
-        result = predict("--model", model_file, text)
-        assert (result.returncode, result.stderr) == (0, NOTE.format(n=1, text=text)), text
-        assert answer(result.stdout) == answer(empty.stdout), text
-    both = predict("--model", model_file, "A ghost ship.", "!!!")
-    assert (both.returncode, both.stderr) == (0, NOTE.format(n=2, text="!!!"))
+    empty = ("", "the and of it was", "12345 !!!", "  \t ", "\x01\x07 --- ...")
+    result = predict("--model", model_file, *empty, "A ghost ship.")
+    assert result.returncode == 0
+    assert result.stderr == "".join(NOTE.format(n=n, text=text) for n, text in enumerate(empty, start=1))
+    lines = result.stdout.splitlines()
+    # Each plot: its text, a line saying why there is no answer, the three likeliest genres
+    blocks = [lines[i:i + 5] for i in range(0, 5 * len(empty), 5)]
+    assert all(block[1] == "  no evidence: no word left after cleaning; the model's answer for an empty text"
+               for block in blocks)
+    assert all(re.fullmatch(GENRE_LINE, line) for line in blocks[0][2:])
+    assert all(block[2:] == blocks[0][2:] for block in blocks), "a text with no word left got another answer"
+    assert lines[5 * len(empty)] == "A ghost ship." and lines[-1].startswith(CALIBRATED[:-1])
 
 
-@pytest.mark.slow  # several cold starts of the command
+@pytest.mark.slow  # a cold start of the command
 def test_long_odd_and_control_character_plots_are_answered_quietly(model_file):
-    for text in ("ghost ship " * 5000, "Ünïcödé ☃ 🎬 ghost ΣΠΑΡΤΗ ship", "ghost\tship\x0bsails\x1b[31m red",
-                 "\u200b\u202eghost\ufeff ship"):
-        result = predict("--model", model_file, text)
-        assert (result.returncode, result.stderr) == (0, ""), text[:40]
-        assert len(answer(result.stdout)) == 3
+    texts = ("ghost ship " * 5000, "Ünïcödé ☃ 🎬 ghost ΣΠΑΡΤΗ ship", "ghost\tship\x0bsails\x1b[31m red",
+             "\u200b\u202eghost\ufeff ship")
+    result = predict("--model", model_file, *texts)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert sum(bool(re.fullmatch(GENRE_LINE, line)) for line in result.stdout.splitlines()) == 3 * len(texts)
     assert "no evidence" not in result.stdout
 
 
