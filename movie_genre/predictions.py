@@ -1,17 +1,30 @@
 """Predictions as people and files want them: top genres, the dataset's own line format, CSV."""
 
 import json
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
 from movie_genre import config
+from movie_genre.errors import PipelineError
+from movie_genre.files import check_readable
 from movie_genre.records import SEPARATOR
 from movie_genre.text import clean_texts, model_text
 
 # A top genre below this is no answer: the command says the model is unsure. Of 27
 # genres, the validation split's mean top probability is about a half.
 UNSURE_BELOW = 0.4
+
+
+def check_model_file(path) -> None:
+    """One line if `path` cannot be a saved model (missing, not a file, not a .keras zip), said
+    before TensorFlow starts."""
+    check_readable(Path(path), "model", "run `dvc repro train` (or `make repro`) first, or give --model")
+    if not zipfile.is_zipfile(path):
+        raise PipelineError(f"{path}: not a Keras .keras model file; give the file `dvc repro train` writes "
+                            f"({config.MODEL_FILE})")
 
 
 def empty_after_cleaning(plots, titles, stopwords, with_title: bool) -> set[int]:

@@ -21,6 +21,7 @@ from movie_genre.files import check_readable, write_text
 from movie_genre.predictions import (
     answers,
     calibration_note,
+    check_model_file,
     empty_after_cleaning,
     empty_note,
     file_answers,
@@ -57,6 +58,7 @@ def main(argv=None) -> None:
         plots, titles = columns["plot"], columns["title"]
     else:
         plots, titles = args.texts, [""] * len(args.texts)
+    check_model_file(args.model)
     runtime.configure()
     with runtime.quiet_start_up():
         from movie_genre.modeling.saving import genre_names, open_model, predict_texts, reads_title, stopwords

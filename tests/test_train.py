@@ -63,41 +63,23 @@ def test_members_at_once_follow_the_cores_or_the_environment_never_more_than_mem
         )
 
 
-def _stand_in_member(member, fail=None):
-    """A member's process without the training: two epochs reported, then its number as weights."""
-    import os
-
-    from movie_genre.errors import PipelineError
-    from movie_genre.modeling.members import ReportEpochs
-
-    if fail == "dies":
-        os._exit(3)
-    if fail == "mistake":
-        raise PipelineError("params.yaml: a person's mistake, said in one line")
-    if fail == "bug":
-        raise ValueError("a bug")
-    for epoch in range(2):
-        ReportEpochs(member).on_epoch_end(epoch, {"loss": 1.0 / (epoch + 1)})
-    return member, {"loss": [1.0, 0.5], "kept_epoch": 2}
-
-
-@pytest.mark.slow  # five processes, each starting TensorFlow
 def test_members_report_in_order_and_a_failing_member_stops_the_run_with_its_own_error(monkeypatch, capsys):
     import functools
     import re
 
+    from member_stand_in import stand_in_member
+
     from movie_genre.errors import PipelineError
     from movie_genre.modeling.members import JOBS_VARIABLE, run_members
 
-    monkeypatch.setenv(JOBS_VARIABLE, "2")
-    # as the stage's configure() leaves it for the members' processes, which import TensorFlow first
-    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    # (native arithmetic and one at a time: the stand-ins' processes never start TensorFlow)
+    monkeypatch.setenv(JOBS_VARIABLE, "1")
     logged = []
-    results = run_members(_stand_in_member, 2, 5, "portable", log_epoch=logged.append)
+    results = run_members(stand_in_member, 2, 5, "native", log_epoch=logged.append)
     assert results == [(0, {"loss": [1.0, 0.5], "kept_epoch": 2}), (1, {"loss": [1.0, 0.5], "kept_epoch": 2})]
     assert logged == [{"loss": 1.0}, {"loss": 0.5}]  # the first member's epochs
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "members: 2, 2 at once (one process and one thread each)"
+    assert out[0] == "members: 2, 1 at once (one process and one thread each)"
     epochs = [re.fullmatch(r"member (\d) of 2, epoch (\d): loss ([\d.]+); \d+ s elapsed, (?:at most|about) \d+ s left",
                            line) for line in out[1:] if "epoch" in line and "stopped" not in line]
     assert sorted(m.groups() for m in epochs) == [("1", "1", "1.0000"), ("1", "2", "0.5000"),
@@ -107,10 +89,10 @@ def test_members_report_in_order_and_a_failing_member_stops_the_run_with_its_own
     assert len(out) == 7
 
     with pytest.raises(PipelineError, match=r"^params\.yaml: a person's mistake, said in one line$") as mistake:
-        run_members(functools.partial(_stand_in_member, fail="mistake"), 1, 5, "portable")
+        run_members(functools.partial(stand_in_member, fail="mistake"), 1, 5, "native")
     assert not getattr(mistake.value, "__notes__", None)  # the one line, no traceback
     with pytest.raises(ValueError, match="a bug") as bug:
-        run_members(functools.partial(_stand_in_member, fail="bug"), 1, 5, "portable")
-    assert "in member 1's process:" in bug.value.__notes__[0] and "_stand_in_member" in bug.value.__notes__[0]
+        run_members(functools.partial(stand_in_member, fail="bug"), 1, 5, "native")
+    assert "in member 1's process:" in bug.value.__notes__[0] and "stand_in_member" in bug.value.__notes__[0]
     with pytest.raises(PipelineError, match=r"^member 1's process ended \(exit code 3\) before its training did$"):
-        run_members(functools.partial(_stand_in_member, fail="dies"), 1, 5, "portable")
+        run_members(functools.partial(stand_in_member, fail="dies"), 1, 5, "native")

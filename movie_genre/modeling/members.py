@@ -15,7 +15,6 @@ import sys
 import time
 import traceback
 
-import keras
 import numpy as np
 
 from movie_genre import runtime
@@ -51,15 +50,9 @@ def _start_member_process(arithmetic: str, events, alone: bool) -> None:
     _events = events
 
 
-class ReportEpochs(keras.callbacks.Callback):
-    """In a member's process: each epoch's logs to the parent, for its progress line."""
-
-    def __init__(self, member: int):
-        super().__init__()
-        self.member = member
-
-    def on_epoch_end(self, epoch, logs=None):
-        _events.put(("epoch", self.member, (epoch, {key: float(value) for key, value in (logs or {}).items()})))
+def report_epoch(member: int, epoch: int, logs: dict) -> None:
+    """In a member's process: an epoch's logs to the parent, for its progress line."""
+    _events.put(("epoch", member, (epoch, {key: float(value) for key, value in (logs or {}).items()})))
 
 
 class Progress:
@@ -92,11 +85,13 @@ def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s" if seconds >= 60 else f"{int(seconds)} s"
 
 
-def _member_process(train_member, member: int, arithmetic: str, events, alone: bool) -> None:
-    """A member's process: its training, then its result (or its error) after its epochs on `events`."""
+def _member_process(pickled_member: bytes, member: int, arithmetic: str, events, alone: bool) -> None:
+    """A member's process: its training, then its result (or its error) after its epochs on `events`.
+    The training function comes pickled, so that TensorFlow, which unpickling it may import,
+    starts after the arithmetic is set."""
     _start_member_process(arithmetic, events, alone)
     try:
-        result = ("done", member, train_member(member))
+        result = ("done", member, pickle.loads(pickled_member)(member))
     except Exception as error:  # raised again in the parent, with this process's traceback
         if not isinstance(error, PipelineError):  # (a person's mistake says only what to fix)
             error.add_note(f"in member {member + 1}'s process:\n{traceback.format_exc().rstrip()}")
@@ -119,13 +114,14 @@ def run_members(train_member, members: int, max_epochs: int, arithmetic: str, lo
     progress = Progress(members, max_epochs, jobs)
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
+    pickled_member = pickle.dumps(train_member)
     running, results, waiting = {}, {}, list(range(members))
     try:
         while len(results) < members:
             while waiting and len(running) < jobs:
                 member = waiting.pop(0)
                 running[member] = context.Process(target=_member_process, daemon=True,
-                                                  args=(train_member, member, arithmetic, events, jobs == 1))
+                                                  args=(pickled_member, member, arithmetic, events, jobs == 1))
                 running[member].start()
             try:
                 event = events.get(timeout=0.2)

@@ -3,16 +3,15 @@
 import json
 import re
 import zipfile
-from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from movie_genre import config
 from movie_genre.errors import PipelineError
-from movie_genre.files import atomic_path, check_readable
+from movie_genre.files import atomic_path
 from movie_genre.modeling import layers  # registers the custom layers for loading
+from movie_genre.predictions import check_model_file
 
 
 def save_model(model: keras.Model, path) -> None:
@@ -68,10 +67,7 @@ def load_model(path) -> keras.Model:
 
 def open_model(path) -> keras.Model:
     """load_model for a person's --model: one line saying why a file is not a model we can use."""
-    check_readable(Path(path), "model", "run `dvc repro train` (or `make repro`) first, or give --model")
-    if not zipfile.is_zipfile(path):
-        raise PipelineError(f"{path}: not a Keras .keras model file; give the file `dvc repro train` writes "
-                            f"({config.MODEL_FILE})")
+    check_model_file(path)
     try:
         model = load_model(path)
         genre_names(model)

@@ -17,7 +17,7 @@ from movie_genre.calibration import fit_temperature, with_temperature
 from movie_genre.errors import PipelineError
 from movie_genre.modeling.batching import LengthBatches, class_weights
 from movie_genre.modeling.build import build_classifier, build_text_model
-from movie_genre.modeling.members import ReportEpochs, run_members
+from movie_genre.modeling.members import report_epoch, run_members
 from movie_genre.modeling.optimizers import training_model
 from movie_genre.modeling.pretrain import start_from_encoder
 from movie_genre.modeling.schema import check_params
@@ -33,6 +33,17 @@ def predicted_probabilities(classifier: keras.Model, batches: LengthBatches) -> 
     probabilities = np.empty((len(batches.labels), batches.n_genres), dtype=np.float32)
     probabilities[batches.rows()] = classifier.predict(batches, verbose=0)
     return probabilities
+
+
+class ReportEpochs(keras.callbacks.Callback):
+    """In a member's process: each epoch's logs to the parent, for its progress line."""
+
+    def __init__(self, member: int):
+        super().__init__()
+        self.member = member
+
+    def on_epoch_end(self, epoch, logs=None):
+        report_epoch(self.member, epoch, logs)
 
 
 class ValidationScores(keras.callbacks.Callback):
