@@ -96,3 +96,16 @@ def test_members_report_in_order_and_a_failing_member_stops_the_run_with_its_own
     assert "in member 1's process:" in bug.value.__notes__[0] and "stand_in_member" in bug.value.__notes__[0]
     with pytest.raises(PipelineError, match=r"^member 1's process ended \(exit code 3\) before its training did$"):
         run_members(functools.partial(stand_in_member, fail="dies"), 1, 5, "native")
+
+
+def test_a_member_process_that_cannot_start_stops_the_run_with_its_own_error(monkeypatch):
+    import multiprocessing.context
+
+    from movie_genre.modeling.members import run_members
+
+    def cannot_start(process):
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", cannot_start)
+    with pytest.raises(OSError, match="no more processes"):
+        run_members(print, 2, 5, "native")

@@ -120,9 +120,10 @@ def run_members(train_member, members: int, max_epochs: int, arithmetic: str, lo
         while len(results) < members:
             while waiting and len(running) < jobs:
                 member = waiting.pop(0)
-                running[member] = context.Process(target=_member_process, daemon=True,
-                                                  args=(pickled_member, member, arithmetic, events, jobs == 1))
-                running[member].start()
+                process = context.Process(target=_member_process, daemon=True,
+                                          args=(pickled_member, member, arithmetic, events, jobs == 1))
+                process.start()
+                running[member] = process  # started: the clean-up below may stop it
             try:
                 event = events.get(timeout=0.2)
             except queue.Empty:
