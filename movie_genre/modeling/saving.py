@@ -11,7 +11,6 @@ import tensorflow as tf
 from movie_genre.errors import PipelineError
 from movie_genre.files import atomic_path
 from movie_genre.modeling import layers  # registers the custom layers for loading
-from movie_genre.predictions import check_model_file
 
 
 def save_model(model: keras.Model, path) -> None:
@@ -66,8 +65,8 @@ def load_model(path) -> keras.Model:
 
 
 def open_model(path) -> keras.Model:
-    """load_model for a person's --model: one line saying why a file is not a model we can use."""
-    check_model_file(path)
+    """load_model for a person's --model, which predictions.check_model_file has checked (before
+    TensorFlow starts): one line saying why a file is not a model we can use."""
     try:
         model = load_model(path)
         genre_names(model)
