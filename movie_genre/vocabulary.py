@@ -8,6 +8,8 @@ fraction of the time, and training hands the same vocabulary to
 TextVectorization.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -140,6 +142,20 @@ def read_sequences(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     max_len = int(table.schema.metadata[b"max_len"])
     matrix = padded(table["sequence"].combine_chunks(), max_len)
     return matrix, table["length"].to_numpy(), table["label"].to_numpy()
+
+
+def read_texts(cleaned_path, sequences_path) -> list[str]:
+    """The cleaned texts of a sequences file's rows, in its order (the rows are found by id)."""
+    for path in (cleaned_path, sequences_path):
+        if not Path(path).is_file():
+            raise PipelineError(f"{path}: no such file; run `dvc repro` (or `dvc pull` its stage's outputs)")
+    cleaned = pq.read_table(cleaned_path, columns=["id", "text"]).to_pydict()
+    text = dict(zip(cleaned["id"], cleaned["text"]))
+    ids = pq.read_table(sequences_path, columns=["id"])["id"].to_pylist()
+    missing = next((i for i in ids if i not in text), None)
+    if missing is not None:
+        raise PipelineError(f"{sequences_path}: id {missing} is not in {cleaned_path}; run `dvc repro tokenize`")
+    return [text[i] for i in ids]
 
 
 def embedding_matrix(vocabulary: list[str], reserved: int, words, table: np.ndarray, seed: int):

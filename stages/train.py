@@ -11,7 +11,7 @@ from movie_genre.errors import PipelineError, run
 from movie_genre.files import write_json
 from movie_genre.modeling.schema import PARAMS, check_params
 from movie_genre.params import load_params
-from movie_genre.vocabulary import read_sequences
+from movie_genre.vocabulary import read_sequences, read_texts
 from movie_genre.word_vectors import read_vectors
 
 
@@ -25,6 +25,10 @@ def main() -> None:
     genres = json.loads(config.GENRES_FILE.read_text(encoding="utf-8"))
     train_set = read_sequences(config.TOKENIZED_DIR / "train.parquet")
     val_set = read_sequences(config.TOKENIZED_DIR / "val.parquet")
+    texts = None
+    if params["wide_weight"] > 0:  # the wide path reads the splits' cleaned texts
+        texts = [read_texts(config.CLEANED_DIR / "train.parquet", config.TOKENIZED_DIR / f"{split}.parquet")
+                 for split in ("train", "val")]
     encoder = read_encoder() if params["encoder"] == "pretrained" else None
 
     # DVCLive writes as training goes, beside the final folder, which the new
@@ -48,7 +52,7 @@ def main() -> None:
 
             text_model, validation = train(
                 params, vocabulary, genres, train_set, val_set, text.load_stopwords(), with_title,
-                log_epoch=log_epoch, corpus_vectors=corpus_vectors, encoder=encoder,
+                log_epoch=log_epoch, corpus_vectors=corpus_vectors, encoder=encoder, texts=texts,
             )
     write_json(partial_log / config.VALIDATION_FILE.name, validation)
     save_model(text_model, config.MODEL_FILE)

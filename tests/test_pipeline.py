@@ -57,7 +57,8 @@ def test_metrics_have_the_promised_shape(repo, first_run):
     assert list(metrics) == ["test", "val"]
     assert list(metrics["test"]) == [*FIGURES, "ece", "mean_top1", "ece_raw", "mean_top1_raw"]
     assert list(metrics["val"]) == [
-        *FIGURES, "best_epoch", "epochs_run", "temperature", "mean_top1_raw", "mean_top1"
+        *FIGURES, "wide_accuracy", "wide_macro_f1", "best_epoch", "epochs_run", "temperature", "mean_top1_raw",
+        "mean_top1",
     ]
     assert metrics["val"]["temperature"] > 0 and 0 <= metrics["test"]["ece"] <= 1
     assert 1 <= metrics["val"]["best_epoch"] <= metrics["val"]["epochs_run"]

@@ -116,7 +116,7 @@ def train(repo: Path, **how) -> str:
 
 def test_one_member_is_the_same_model_as_another_cpu(prepared, tmp_path):
     other = copy_repo(tmp_path)
-    for folder in ("data/tokenized", "data/corpus", "models"):
+    for folder in ("data/cleaned", "data/tokenized", "data/corpus", "models"):
         shutil.copytree(prepared / folder, other / folder, dirs_exist_ok=True)
     set_train_params(other, members=1, epochs=1)  # an epoch's 30 steps of every op tell as well as twenty epochs
 
@@ -147,7 +147,7 @@ def test_corpus_word_vectors_are_the_same_whatever_kernels_numpy_and_openblas_us
 
 def test_members_side_by_side_and_one_after_another_on_one_core_make_the_same_file(prepared, tmp_path):
     other = copy_repo(tmp_path)
-    for folder in ("data/tokenized", "data/corpus", "models"):
+    for folder in ("data/cleaned", "data/tokenized", "data/corpus", "models"):
         shutil.copytree(prepared / folder, other / folder, dirs_exist_ok=True)
     set_train_params(other, members=2, epochs=1, lstm_units=16)  # the layout is what is tested, not the shapes
     side_by_side = train(other, env={"MOVIE_GENRE_JOBS": "2"})

@@ -4,6 +4,7 @@ import keras
 
 from movie_genre.modeling.layers import (
     AttentionPooling,
+    Blend,
     ExactSoftmax,
     GenreNames,
     MaskedMaxPooling,
@@ -64,12 +65,14 @@ def logits(classifier: keras.Model):
 
 
 def build_text_model(
-    classifiers, vocabulary, stopwords, genres, max_len: int, with_title: bool = False, temperature: float = 1.0
+    classifiers, vocabulary, stopwords, genres, max_len: int, with_title: bool = False, temperature: float = 1.0,
+    wide: keras.Model | None = None, wide_weight: float = 0.0,
 ) -> keras.Model:
     """Raw title and plot text in, genre probabilities out (the title is read only if `with_title`).
 
     `classifiers` is one classifier or a list whose probabilities are averaged (an
-    ensemble); `temperature` then calibrates them.
+    ensemble); `wide` (modeling/wide.py), if given, reads the same cleaned text and is
+    blended in at `wide_weight`; `temperature` then calibrates the result.
     """
     classifiers = classifiers if isinstance(classifiers, list | tuple) else [classifiers]
     title = keras.Input(shape=(), dtype="string", name="title")
@@ -82,5 +85,7 @@ def build_text_model(
     ids = TrimPadding(name="trim_padding")(vectorize(cleaned))
     outputs = [classifier(ids) for classifier in classifiers]
     averaged = outputs[0] if len(outputs) == 1 else keras.layers.Average(name="ensemble")(outputs)
+    if wide is not None:
+        averaged = Blend(wide_weight, name="blend")([averaged, wide(cleaned)])
     probabilities = GenreNames(genres, name="genres")(Temperature(temperature, name="temperature")(averaged))
     return keras.Model({"title": title, "plot": plot}, probabilities, name="movie_genre_classifier")

@@ -138,6 +138,7 @@ def lines(default_shapes_only: bool = False):
         yield from _training_steps("large", 16, *SHAPES["large"][1:], width=4, steps=2)
     yield from _training_steps("pretraining", *SHAPES["default"], width=24, steps=2, names=True)
     yield from _temperature_fit()
+    yield from _wide_path(400, 27)
     yield _text_model_forward(32, *SHAPES["default"][1:])
 
 
@@ -156,17 +157,55 @@ def _temperature_fit() -> list[str]:
             _line("temperature likelihoods", np.array([loss(v) for v in np.linspace(-2, 2, 17)]))]
 
 
+def _words(rng, n):
+    """Random lowercase words, sorted, without repeats (fewer than n)."""
+    import numpy as np
+
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
+    return sorted({"".join(rng.choice(letters, size=rng.integers(3, 9))) for _ in range(n)})
+
+
+def _wide_path(texts, genres):
+    """The wide path (modeling/wide.py) on texts of words from a small vocabulary, so that many
+    n-grams repeat: its TF-IDF, logits and probabilities, a few fitting steps, its blend."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from movie_genre.modeling.layers import blend
+    from movie_genre.modeling.wide import build_wide, fit_linear, idf, ngram_vocabulary
+
+    rng = np.random.default_rng(16)
+    words = np.array(_words(rng, 300))
+    sentences = [" ".join(rng.choice(words, size=n)) for n in rng.integers(1, 120, size=texts)]
+    ngrams, held = ngram_vocabulary(sentences[:-20], 5000)  # the last 20 hold n-grams it lacks
+    yield _line(f"wide idf of {len(ngrams)} n-grams", idf(held, texts - 20))
+    model = build_wide(ngrams, idf(held, texts - 20), genres)
+    linear = model.get_layer("wide_genre")
+    features = keras.Model(model.inputs, linear.input)(tf.constant(sentences))
+    yield _line(f"wide tf-idf of {texts} texts", features.indices, features.values)
+    labels = rng.integers(0, genres, size=texts)
+    row_weights = rng.integers(1, 9, size=texts) * 0.25
+    for step, loss in enumerate(fit_linear(linear, features, labels, row_weights, 1e-3, 3)):
+        yield _line(f"wide fitting step {step} loss", loss)
+        yield _line(f"wide fitting step {step} weights", *linear.weights)
+    probabilities = model(tf.constant(sentences))
+    yield _line("wide probabilities", probabilities)
+    members = _exact((texts, genres), 17) ** 2 + 2.0**-10
+    yield _line("wide blend", blend(members / tf.reduce_sum(members, axis=1, keepdims=True), probabilities, 0.95))
+
+
 def _text_model_forward(batch, dim, units, genres) -> str:
     """The saved model's forward pass on raw texts (cleaning, vocabulary, two members, one with
-    attention pooling, their average, the temperature) from exact weights."""
+    attention pooling, their average, a wide path's blend, the temperature) from exact weights."""
     import numpy as np
 
     from movie_genre.modeling.build import build_classifier, build_text_model
     from movie_genre.modeling.saving import predict_texts
+    from movie_genre.modeling.wide import build_wide, idf
 
     rng = np.random.default_rng(15)
-    letters = np.array(list("abcdefghijklmnopqrstuvwxyz"))
-    vocabulary = sorted({"".join(rng.choice(letters, size=rng.integers(3, 9))) for _ in range(3000)})[:2998]
+    vocabulary = _words(rng, 3000)[:2998]
     stopwords = ["the", "a", "of", "and", "in"]
     base = dict(embedding_dim=dim, embedding_trainable=True, dropout=0.2)
     shapes = ({"lstm_units": units, "bidirectional": True, "pooling": "max_mean"},  # the default member
@@ -175,7 +214,11 @@ def _text_model_forward(batch, dim, units, genres) -> str:
                for i, shape in enumerate(shapes, start=1)]
     for seed, weight in enumerate(w for member in members for w in member.weights):
         weight.assign(_exact(weight.shape, 100 + seed, 2.0**-3))
-    model = build_text_model(members, vocabulary, stopwords, [f"g{i}" for i in range(genres)], 30, True, 1.37)
+    wide = build_wide(vocabulary[:2000], idf(np.arange(2000, 0, -1), 4000), genres)
+    for seed, weight in enumerate(wide.get_layer("wide_genre").weights):
+        weight.assign(_exact(weight.shape, 200 + seed, 2.0**-1))
+    model = build_text_model(members, vocabulary, stopwords, [f"g{i}" for i in range(genres)], 30, True, 1.37,
+                             wide, 0.9)
     words = np.array(vocabulary + stopwords + ["Unknownword", "x", "1984", "it's", "(????)"])
     plots = [" ".join(rng.choice(words, size=n)) for n in rng.integers(1, 30, size=batch - 4)]
     plots += ["", "the of and", "1984, 2001!", " ".join(rng.choice(words, size=100))]  # the last cut to 30 words

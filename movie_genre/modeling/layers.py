@@ -258,3 +258,84 @@ class PartlyFrozenEmbedding(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "rows": self.rows, "dim": self.dim, "learned_rows": self.learned_rows}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class TfIdf(keras.layers.Layer):
+    """Sparse n-gram counts in (column 0: out of the vocabulary, dropped), TF-IDF out as
+    scikit-learn's sublinear_tf: (1 + log count) * idf, each row divided by its L2 norm.
+
+    The norm is a square root and a true division: tf.math.l2_normalize's rsqrt is
+    the CPU vendor's approximation (docs/reproducibility.md).
+    """
+
+    def __init__(self, n_columns: int, idf=None, **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        self.n_columns = n_columns
+        # A loaded model gets its values from the weights file
+        initial = np.zeros(n_columns, "float32") if idf is None else np.asarray(idf, "float32")
+        self.idf = self.add_weight(shape=(n_columns,), initializer=keras.initializers.Constant(initial),
+                                   trainable=False, name="idf")
+
+    def call(self, counts):
+        counts = tf.sparse.retain(counts, counts.indices[:, 1] > 0)
+        rows = counts.indices[:, 0]
+        values = (1.0 + tf.math.log(tf.cast(counts.values, "float32"))) * tf.gather(self.idf, counts.indices[:, 1])
+        norms = tf.sqrt(tf.math.unsorted_segment_sum(values * values, rows, counts.dense_shape[0]))
+        return tf.SparseTensor(counts.indices, values / tf.gather(norms, rows), counts.dense_shape)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "n_columns": self.n_columns}
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class SparseLinear(keras.layers.Layer):
+    """x W + b for a sparse x, through tf.sparse.sparse_dense_matmul (Keras' Dense takes
+    another op for sparse inputs, embedding_lookup_sparse, which the fingerprint does not cover)."""
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(input_shape[-1], self.units), initializer="zeros", name="kernel")
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def call(self, features):
+        return tf.sparse.sparse_dense_matmul(features, self.kernel) + self.bias
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+def blend(members, wide, weight: float):
+    """The members' and the wide path's probabilities pooled in log space: softmax((1 - w) log p
+    + w log q), a weighted geometric mean (train.wide_weight is w)."""
+    pooled = (1.0 - weight) * tf.math.log(tf.maximum(members, 1e-12)) + weight * tf.math.log(tf.maximum(wide, 1e-12))
+    return exact_softmax(pooled)
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class Blend(keras.layers.Layer):
+    """The members' and the wide path's probabilities in, blend()ed at train.wide_weight."""
+
+    def __init__(self, weight: float, **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        self.weight = float(weight)
+
+    def call(self, members_and_wide):
+        return blend(*members_and_wide, self.weight)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "weight": self.weight}

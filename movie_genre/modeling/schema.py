@@ -25,6 +25,9 @@ PARAMS = {
     "patience": Param(int, low=1),
     "arithmetic": Param(str, choices=runtime.ARITHMETIC),
     "members": Param(int, low=1),
+    "wide_weight": Param(float, low=0, high=1),
+    "wide_max_ngrams": Param(int, low=1),
+    "wide_l2": Param(float, low=0, exclusive=True),
     "seed": Param(int, low=0),
 }
 

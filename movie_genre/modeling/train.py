@@ -17,10 +17,12 @@ from movie_genre.calibration import fit_temperature, with_temperature
 from movie_genre.errors import PipelineError
 from movie_genre.modeling.batching import LengthBatches, class_weights
 from movie_genre.modeling.build import build_classifier, build_text_model
+from movie_genre.modeling.layers import blend
 from movie_genre.modeling.members import report_epoch, run_members
 from movie_genre.modeling.optimizers import training_model
 from movie_genre.modeling.pretrain import start_from_encoder
 from movie_genre.modeling.schema import check_params
+from movie_genre.modeling.wide import fit_wide
 from movie_genre.pretraining import EMBEDDING
 from movie_genre.scoring import score
 from movie_genre.vocabulary import RESERVED, embedding_matrix
@@ -159,12 +161,15 @@ def initial_vectors(params: dict, vocabulary: list[str], corpus_vectors=None, en
 
 
 def train(params: dict, vocabulary: list[str], genres: list[str], train_set, val_set, stopwords,
-          with_title: bool = False, log_epoch=None, corpus_vectors=None, encoder=None) -> tuple[keras.Model, dict]:
-    """Fit train.members classifiers and a temperature; return the text model (raw title and
-    plot in) and the validation figures of the averaged, kept epochs.
+          with_title: bool = False, log_epoch=None, corpus_vectors=None, encoder=None,
+          texts=None) -> tuple[keras.Model, dict]:
+    """Fit train.members classifiers, the wide path (train.wide_weight > 0) and a temperature;
+    return the text model (raw title and plot in) and the validation figures of the
+    averaged, kept epochs blended with the wide path.
 
     `train_set` and `val_set` are (padded word ids, lengths, labels) as
-    vocabulary.read_sequences gives them.  `log_epoch(logs)` (DVCLive's) follows
+    vocabulary.read_sequences gives them, `texts` their rows' cleaned texts (two lists)
+    for the wide path.  `log_epoch(logs)` (DVCLive's) follows
     the first member, epoch by epoch.  `corpus_vectors` (words, matrix) serve
     train.embedding=corpus; `encoder` (the pretrain stage's weights by path)
     train.encoder=pretrained.
@@ -177,18 +182,28 @@ def train(params: dict, vocabulary: list[str], genres: list[str], train_set, val
         params, word_vectors, len(vocabulary) + RESERVED, len(genres), train_set, val_set, log_epoch, encoder
     )
     labels = val_set[2]
-    temperature = fit_temperature(averaged, labels)
-    # The averaged probabilities of the kept epochs, on the validation split: the figures
-    # to tune by, and the temperature that makes them honest (argmax, so scores, unchanged).
     names = np.array(genres)
+    wide, wide_scores = None, {}
+    if params["wide_weight"] > 0:
+        fit_texts, val_texts = texts
+        wide = fit_wide(params, fit_texts, train_set[2], len(genres))
+        wide_probabilities = wide(tf.constant(np.asarray(val_texts, dtype=object))).numpy()
+        alone = score(names[labels].tolist(), names[wide_probabilities.argmax(axis=1)].tolist(), genres)
+        wide_scores = {"wide_accuracy": alone["accuracy"], "wide_macro_f1": alone["macro_f1"]}
+        averaged = blend(averaged, wide_probabilities, params["wide_weight"]).numpy()
+    temperature = fit_temperature(averaged, labels)
+    # The averaged (and blended) probabilities of the kept epochs, on the validation split: the
+    # figures to tune by, and the temperature that makes them honest (argmax, so scores, unchanged).
     validation = score(names[labels].tolist(), names[averaged.argmax(axis=1)].tolist(), genres)
     del validation["per_genre"]
+    validation.update(wide_scores)
     validation["best_epoch"] = round(float(np.mean(kept_epochs)), 1) if len(kept_epochs) > 1 else kept_epochs[0]
     validation["epochs_run"] = epochs_run
     validation["temperature"] = temperature
     validation["mean_top1_raw"] = round(float(averaged.max(axis=1).mean()), 4)
     validation["mean_top1"] = round(float(with_temperature(averaged, temperature).max(axis=1).mean()), 4)
     text_model = build_text_model(
-        classifiers, vocabulary, stopwords, genres, train_set[0].shape[1], with_title, temperature
+        classifiers, vocabulary, stopwords, genres, train_set[0].shape[1], with_title, temperature,
+        wide, params["wide_weight"],
     )
     return text_model, validation
