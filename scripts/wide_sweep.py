@@ -14,13 +14,17 @@ Run `dvc repro train` first (the tokenized and cleaned splits).
 import argparse
 import functools
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from movie_genre import config, runtime
-from movie_genre.modeling.schema import PARAMS
-from movie_genre.params import load_params
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from movie_genre import config, runtime  # noqa: E402
+from movie_genre.modeling.schema import PARAMS  # noqa: E402
+from movie_genre.params import load_params  # noqa: E402
 
 MEMBERS = (1, 2, 3, 5)
 WEIGHTS = {"log": (0.0, 0.9, 0.95, 0.97, 0.98, 0.99, 1.0), "linear": (0.3, 0.4, 0.5, 0.6, 0.7)}
