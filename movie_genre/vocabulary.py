@@ -144,18 +144,22 @@ def read_sequences(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return matrix, table["length"].to_numpy(), table["label"].to_numpy()
 
 
-def read_texts(cleaned_path, sequences_path) -> list[str]:
-    """The cleaned texts of a sequences file's rows, in its order (the rows are found by id)."""
-    for path in (cleaned_path, sequences_path):
+def read_texts(cleaned_path, *sequences_paths) -> list[list[str]]:
+    """The cleaned texts of each sequences file's rows, in its order (the rows are found by id);
+    the cleaned file is read once for all of them."""
+    for path in (cleaned_path, *sequences_paths):
         if not Path(path).is_file():
             raise PipelineError(f"{path}: no such file; run `dvc repro` (or `dvc pull` its stage's outputs)")
     cleaned = pq.read_table(cleaned_path, columns=["id", "text"]).to_pydict()
     text = dict(zip(cleaned["id"], cleaned["text"]))
-    ids = pq.read_table(sequences_path, columns=["id"])["id"].to_pylist()
-    missing = next((i for i in ids if i not in text), None)
-    if missing is not None:
-        raise PipelineError(f"{sequences_path}: id {missing} is not in {cleaned_path}; run `dvc repro tokenize`")
-    return [text[i] for i in ids]
+    splits = []
+    for path in sequences_paths:
+        ids = pq.read_table(path, columns=["id"])["id"].to_pylist()
+        missing = next((i for i in ids if i not in text), None)
+        if missing is not None:
+            raise PipelineError(f"{path}: id {missing} is not in {cleaned_path}; run `dvc repro tokenize`")
+        splits.append([text[i] for i in ids])
+    return splits
 
 
 def embedding_matrix(vocabulary: list[str], reserved: int, words, table: np.ndarray, seed: int):

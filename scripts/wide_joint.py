@@ -76,9 +76,9 @@ def main() -> None:
     genres = json.loads(config.GENRES_FILE.read_text(encoding="utf-8"))
     train_set = read_sequences(config.TOKENIZED_DIR / "train.parquet")
     val_set = read_sequences(config.TOKENIZED_DIR / "val.parquet")
-    fit_texts, val_texts = (np.asarray(read_texts(config.CLEANED_DIR / "train.parquet",
-                                                  config.TOKENIZED_DIR / f"{split}.parquet"), dtype=object)
-                            for split in ("train", "val"))
+    splits = read_texts(config.CLEANED_DIR / "train.parquet", config.TOKENIZED_DIR / "train.parquet",
+                        config.TOKENIZED_DIR / "val.parquet")
+    fit_texts, val_texts = (np.asarray(texts, dtype=object) for texts in splits)
     word_vectors = initial_vectors(params, vocabulary, read_vectors(config.WORD_VECTORS_FILE))
     ngrams, held = ngram_vocabulary(fit_texts, params["wide_max_ngrams"])
 

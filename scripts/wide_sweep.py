@@ -73,8 +73,8 @@ def main() -> None:
     from movie_genre.vocabulary import read_texts
 
     genres = json.loads(config.GENRES_FILE.read_text(encoding="utf-8"))
-    fit_texts, val_texts = (read_texts(config.CLEANED_DIR / "train.parquet", config.TOKENIZED_DIR / f"{split}.parquet")
-                            for split in ("train", "val"))
+    fit_texts, val_texts = read_texts(config.CLEANED_DIR / "train.parquet", config.TOKENIZED_DIR / "train.parquet",
+                                      config.TOKENIZED_DIR / "val.parquet")
     fit_labels = pq.read_table(config.TOKENIZED_DIR / "train.parquet", columns=["label"])["label"].to_numpy()
     labels = pq.read_table(config.TOKENIZED_DIR / "val.parquet", columns=["label"])["label"].to_numpy()
     wide = fit_wide(params, fit_texts, fit_labels, len(genres))(tf.constant(np.asarray(val_texts, object))).numpy()

@@ -27,8 +27,8 @@ def main() -> None:
     val_set = read_sequences(config.TOKENIZED_DIR / "val.parquet")
     texts = None
     if params["wide_weight"] > 0:  # the wide path reads the splits' cleaned texts
-        texts = [read_texts(config.CLEANED_DIR / "train.parquet", config.TOKENIZED_DIR / f"{split}.parquet")
-                 for split in ("train", "val")]
+        texts = read_texts(config.CLEANED_DIR / "train.parquet", config.TOKENIZED_DIR / "train.parquet",
+                           config.TOKENIZED_DIR / "val.parquet")
     encoder = read_encoder() if params["encoder"] == "pretrained" else None
 
     # DVCLive writes as training goes, beside the final folder, which the new

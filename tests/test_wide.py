@@ -106,7 +106,8 @@ def test_a_row_the_cleaned_file_lacks_is_named_with_the_fix(tmp_path):
 
     pq.write_table(pa.table({"id": [1, 2], "genre": ["drama", "horror"], "text": ["a b", "c"]}), tmp_path / "c.parquet")
     pq.write_table(pa.table({"id": [2, 1]}), tmp_path / "s.parquet")
-    assert read_texts(tmp_path / "c.parquet", tmp_path / "s.parquet") == ["c", "a b"]
+    pq.write_table(pa.table({"id": [1]}), tmp_path / "t.parquet")
+    assert read_texts(tmp_path / "c.parquet", tmp_path / "s.parquet", tmp_path / "t.parquet") == [["c", "a b"], ["a b"]]
     with pytest.raises(PipelineError, match=r"nothing\.parquet: no such file; run `dvc repro`"):
         read_texts(tmp_path / "nothing.parquet", tmp_path / "s.parquet")
     pq.write_table(pa.table({"id": [2, 7]}), tmp_path / "s.parquet")
