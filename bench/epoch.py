@@ -31,12 +31,12 @@ def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, valida
 
     from movie_genre import config
     from movie_genre.modeling.batching import LengthBatches
-    from movie_genre.modeling.build import build_classifier
+    from movie_genre.modeling.build import build_classifier, learned_rows
     from movie_genre.modeling.optimizers import training_model
     from movie_genre.modeling.pretrain import start_from_encoder
     from movie_genre.modeling.train import initial_vectors
     from movie_genre.pretraining import load_encoder
-    from movie_genre.vocabulary import RESERVED, read_sequences
+    from movie_genre.vocabulary import RESERVED, read_folds, read_sequences
     from movie_genre.word_vectors import read_vectors
 
     keras.utils.set_random_seed(params["seed"])
@@ -44,7 +44,8 @@ def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, valida
     vocabulary = (tokenized / "vocabulary.txt").read_text().splitlines()
     n_genres = len(json.loads((tokenized / "genres.json").read_text()))
     x, lengths, y = read_sequences(tokenized / "train.parquet")
-    val_x, val_len, val_y = read_sequences(tokenized / "val.parquet")
+    held = read_folds(tokenized / "train.parquet") == 0  # fold 1's fit: trained on the others, scored on it
+    x, lengths, y, val_x, val_len, val_y = x[~held], lengths[~held], y[~held], x[held], lengths[held], y[held]
     if fixed:  # every row as long as the longest, so each batch is max_len wide
         lengths, val_len = np.full_like(lengths, x.shape[1]), np.full_like(val_len, x.shape[1])
     batches = LengthBatches(x, lengths, y, n_genres, params["batch_size"], params["seed"])
@@ -53,7 +54,7 @@ def epoch_seconds(work: Path, params: dict, fixed: bool, epochs: int = 1, valida
     # With train.encoder: pretrained the classifier starts from the pretrained encoder
     encoder = load_encoder(work / config.ENCODER_FILE) if params["encoder"] == "pretrained" else None
     vectors = initial_vectors(params, vocabulary, corpus_vectors, encoder)
-    classifier = build_classifier(len(vocabulary) + RESERVED, n_genres, params, vectors, int(x.max()) + 1)
+    classifier = build_classifier(len(vocabulary) + RESERVED, n_genres, params, vectors, learned_rows(x))
     if encoder is not None:
         start_from_encoder(classifier, encoder, work / config.ENCODER_FILE)
     model = training_model(classifier, params, epochs * len(batches))

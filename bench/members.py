@@ -6,7 +6,7 @@
 Runs `python -m stages.train` on this checkout's cleaned and tokenized sample,
 corpus vectors and pretrained encoder (run `dvc repro pretrain` first), in a
 copy of the project, as: one member without the wide path
-(train.wide_weight: 0); the default params; and with --members above 1, that
+(train.wide: none); the default params; and with --members above 1, that
 many members, as many at once as cores, then one at a time
 (MOVIE_GENRE_JOBS=1). Prints each one's wall time, peak RSS and epochs, the
 ratios, and whether the two ensembles' model files are the same bytes.
@@ -59,7 +59,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     cores = len(os.sched_getaffinity(0))
     at_once = min(cores, args.members)
-    runs = {"one plain member": ({"members": 1, "wide_weight": 0.0}, None), "the default params": ({}, None)}
+    runs = {"one plain member": ({"members": 1, "wide": "none"}, None), "the default params": ({}, None)}
     if args.members > 1:
         runs[f"{args.members} members, {at_once} at once"] = ({"members": args.members}, None)
         runs[f"{args.members} members, one at a time"] = ({"members": args.members}, 1)

@@ -39,17 +39,11 @@ ENV = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
 def scaled_dataset(rows: int, raw: Path, seed: int) -> dict:
     """Write train_data.txt, test_data_solution.txt and test_data.txt with `rows` records in all.
 
-    The validation split holds no copy of a training row, as in a real file: the
-    genuine training rows are split first (each genre a tenth, at least one row),
-    and the scaled file's rows that tokenize will hold out (its own split, on the
-    scaled file's genres) are drawn from the held-out side only, the others from
-    the rest, genre for genre.
+    Its rows are copies of genuine rows; tokenize keeps every copy of a text in one
+    fold (vocabulary.assign_folds), so no held fold is read in training.
     """
     from movie_genre.records import SEPARATOR, parse_file
-    from movie_genre.vocabulary import stratified_split
-
     rng = np.random.default_rng(seed)
-    split = yaml.safe_load((ROOT / "params.yaml").read_text())["tokenize"]
     n_train = round(rows * FULL_TRAIN_SHARE)
     counts = {}
     raw.mkdir(parents=True, exist_ok=True)
@@ -59,8 +53,6 @@ def scaled_dataset(rows: int, raw: Path, seed: int) -> dict:
     ):
         columns = parse_file(GENUINE / source, labelled=True)[0].to_pydict()
         picks = rng.integers(0, len(columns["id"]), n)
-        if source == "train_data.txt":
-            picks = split_then_resample(np.array(columns["genre"]), picks, split, rng, stratified_split)
         for target, labelled in targets.items():
             with open(raw / target, "w", encoding="utf-8") as f:
                 for new_id, i in enumerate(picks, start=1):
@@ -69,28 +61,6 @@ def scaled_dataset(rows: int, raw: Path, seed: int) -> dict:
                     f.write(SEPARATOR.join(fields + [columns["plot"][i]]) + "\n")
         counts[source] = n
     return counts
-
-
-def split_then_resample(genres: np.ndarray, picks: np.ndarray, split: dict, rng, stratified_split) -> np.ndarray:
-    """`picks` (genuine row per scaled row) redrawn so that the rows tokenize will hold out
-    come from held-out genuine rows and the rest from the others, each of the same genre."""
-    names, labels = np.unique(genres, return_inverse=True)
-    held = np.zeros(len(genres), bool)
-    for genre in range(len(names)):
-        rows = np.flatnonzero(labels == genre)
-        held[rng.permutation(rows)[: max(1, round(len(rows) * split["val_split"]))]] = True
-    scaled = labels[picks]
-    _, scaled_ids = np.unique(scaled, return_inverse=True)  # as tokenize numbers the scaled file's genres
-    _, val = stratified_split(scaled_ids, split["val_split"], split["seed"])
-    out = np.empty_like(picks)
-    is_val = np.zeros(len(picks), bool)
-    is_val[val] = True
-    for genre in range(len(names)):
-        for side in (True, False):
-            where = np.flatnonzero((scaled == genre) & (is_val == side))
-            pool = np.flatnonzero((labels == genre) & (held == side))
-            out[where] = pool[rng.integers(0, len(pool), len(where))]
-    return out
 
 
 PREPARE = ("parse", "clean", "tokenize")
@@ -166,12 +136,16 @@ def epoch_run(work: Path, params: dict, fixed: bool, epochs: int = 1, validate: 
     return json.loads(timed(command, ROOT, env)[2].strip().splitlines()[-1])
 
 
-def dvc_repo(work: Path, raw: Path) -> Path:
-    """A DVC project (no git) with the pipeline and the scaled inputs."""
+def dvc_repo(work: Path, raw: Path, folds: int | None = None) -> Path:
+    """A DVC project (no git) with the pipeline and the scaled inputs (and tokenize.folds `folds`)."""
     repo = work / "dvc"
     repo.mkdir()
     for name in ("dvc.yaml", "params.yaml"):
         shutil.copy2(ROOT / name, repo / name)
+    if folds is not None:
+        params = yaml.safe_load((repo / "params.yaml").read_text())
+        params["tokenize"]["folds"] = folds
+        (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     for package in ("stages", "movie_genre"):
         shutil.copytree(ROOT / package, repo / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(raw, repo / "data/raw")
@@ -194,9 +168,10 @@ def main(argv=None) -> None:
     parser.add_argument("--quality-epochs", type=int, default=5, help="epochs for the genuine-data accuracy comparison")
     parser.add_argument("--quality-seeds", type=int, default=5, help="seeds averaged in that comparison")
     parser.add_argument("--full", action="store_true", help="also `dvc repro` the whole default pipeline")
+    parser.add_argument("--folds", type=int, help="tokenize.folds for the whole pipeline (default: params.yaml's)")
     parser.add_argument("--json", type=Path, help="write the figures here too")
     args = parser.parse_args(argv)
-    if not args.no_training and not (ROOT / "data/tokenized/val.parquet").is_file():
+    if not args.no_training and not (ROOT / "data/tokenized/train.parquet").is_file():
         parser.error("the accuracy comparison trains on the genuine sample's split: run `dvc repro tokenize` first")
 
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -235,14 +210,14 @@ def main(argv=None) -> None:
         naive = float(np.median([naive_prepare(raw, params["tokenize"]["vocab_size"]) for _ in range(args.repeat)]))
         results["prepare"] = {"ours_work_s": prepared, "naive_s": naive, "speed-up": naive / prepared}
 
-        repo = dvc_repo(work, raw)
+        repo = dvc_repo(work, raw, args.folds)
         wall, rss, _ = timed([sys.executable, "-m", "dvc", "repro", "-q", "tokenize"], repo)
         results["dvc_repro_to_tokenize"] = {"wall_s": wall, "peak_rss_mb": rss}
         if args.full:
             wall, rss, _ = timed([sys.executable, "-m", "dvc", "repro", "-q"], repo)
             metrics = json.loads((repo / "metrics/metrics.json").read_text())
             results["dvc_repro_full"] = {"wall_s": wall, "peak_rss_mb": rss, "epochs_run": metrics["val"]["epochs_run"],
-                                         "best_epoch": metrics["val"]["best_epoch"]}
+                                         "best_epoch": metrics["val"]["best_epoch"], "folds": metrics["val"]["folds"]}
         wall, _, _ = timed([sys.executable, "-m", "dvc", "repro", "-q"] + ([] if args.full else ["tokenize"]), repo)
         results["dvc_repro_noop"] = {"wall_s": wall, "of": "whole pipeline" if args.full else "parse..tokenize"}
 
@@ -289,8 +264,8 @@ def report(r: dict) -> None:
     print(f"dvc repro parse..tokenize (start-ups included): {d['wall_s']:.2f} s, peak RSS {d['peak_rss_mb']:,.0f} MB")
     if "dvc_repro_full" in r:
         d = r["dvc_repro_full"]
-        print(f"dvc repro, whole default pipeline: {d['wall_s']:.1f} s, peak RSS {d['peak_rss_mb']:,.0f} MB, "
-              f"{d['epochs_run']} epochs run (kept epoch {d['best_epoch']} on average)")
+        print(f"dvc repro, whole pipeline, tokenize.folds {d['folds']}: {d['wall_s']:.1f} s, peak RSS "
+              f"{d['peak_rss_mb']:,.0f} MB, {d['epochs_run']} epochs run (median kept epoch {d['best_epoch']})")
     print(f"dvc repro with everything cached ({r['dvc_repro_noop']['of']}): {r['dvc_repro_noop']['wall_s']:.2f} s")
     if "epoch" in r:
         e = r["epoch"]

@@ -55,8 +55,8 @@ def main(argv=None) -> None:
     rebuilt = build_text_model(
         members, vectorizer.get_vocabulary()[2:], model.get_layer("cleaner").stopwords,
         model.get_layer("genres").genres, vectorizer.get_config()["output_sequence_length"],
-        model.get_layer("text").with_title, model.get_layer("temperature").temperature,
-        wide, model.get_layer("blend").weight,
+        model.get_layer("text").with_title, wide,
+        (model.get_layer("blend").member_scale, model.get_layer("blend").wide_scale),
     )
     save_model(rebuilt, args.out)
     print(f"{args.out}: {args.out.stat().st_size / 1e6:.1f} MB; {config.MODEL_FILE}: "

@@ -1,66 +1,98 @@
-"""Honest probabilities: a temperature fitted on the validation split, and how well calibrated they are.
+"""Honest probabilities: the pooling scales fitted on the out-of-fold rows, and how well
+calibrated the result is.
 
-A temperature T turns probabilities p into softmax(log p / T): T > 1 softens an
-overconfident model, the ranking of the genres stays; the model applies the same
-formula in its Temperature layer. NumPy does the rest here, but fit_temperature's
-exp and log are TensorFlow's, imported when it runs (see there).
+The saved model's probabilities are softmax(sum_j theta_j x_j) over its paths'
+scores x_j (the members' log-probabilities, the wide path's scores), with the
+scales theta fitted here by the out-of-fold rows' negative log-likelihood: both
+the blend and the calibration, so no temperature follows (modeling/layers.py Blend).
+NumPy does the arithmetic, but the exp and log are TensorFlow's, imported when
+they run (see _fixed).
 """
 
 import numpy as np
 
 BINS = 15  # expected calibration error's equal-width confidence bins (Guo et al., 2017)
 TINY = 1e-12
+NEWTON_STEPS = 50
 
 
-def with_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
-    logits = np.log(np.maximum(probabilities, TINY)) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    exp = np.exp(logits)
-    return exp / exp.sum(axis=1, keepdims=True)
+def log_probabilities(probabilities: np.ndarray) -> np.ndarray:
+    """log p in float64, floored as the Blend layer floors it; TensorFlow's log."""
+    return _fixed("log", np.maximum(np.asarray(probabilities, np.float64), TINY))
 
 
 def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(-np.log(np.maximum(probabilities[np.arange(len(labels)), labels], TINY)).mean())
 
 
-def fit_temperature(probabilities: np.ndarray, labels: np.ndarray, low: float = 0.05, high: float = 20.0) -> float:
-    """The temperature that minimises the validation rows' negative log-likelihood.
+def scales_loss(scores: list[np.ndarray], labels: np.ndarray):
+    """The rows' negative log-likelihood of softmax(sum_j theta_j scores_j), with its gradient
+    and Hessian in theta, as a function of theta. Sums are elementwise products summed
+    (no BLAS, whose order follows the CPU)."""
+    scores = [np.asarray(x, np.float64) for x in scores]
+    rows = np.arange(len(labels))
 
-    The likelihood is unimodal in log T, so a golden-section search over log T
-    finds it; 60 steps narrow [low, high] far below the 4 digits kept. The
-    temperature goes into the model's bytes, and the search compares likelihoods
-    that end up a last bit apart, so its exp and log are TensorFlow's (Eigen's
-    code in the pinned wheel, the same on every CPU): NumPy's follow the CPU
-    (its AVX-512 kernels where the CPU has them, the C library's elsewhere).
-    """
-    loss = temperature_loss(probabilities, labels)
-    a, b = _fixed("log", np.array([low, high]))
-    ratio = (np.sqrt(5) - 1) / 2
-    c, d = b - ratio * (b - a), a + ratio * (b - a)
-    loss_c, loss_d = loss(c), loss(d)
-    for _ in range(60):
-        if loss_c < loss_d:
-            b, d, loss_d = d, c, loss_c
-            c = b - ratio * (b - a)
-            loss_c = loss(c)
-        else:
-            a, c, loss_c = c, d, loss_d
-            d = a + ratio * (b - a)
-            loss_d = loss(d)
-    return round(float(_fixed("exp", (a + b) / 2)), 4)
-
-
-def temperature_loss(probabilities: np.ndarray, labels: np.ndarray):
-    """The validation rows' negative log-likelihood at temperature exp(log_t), as a function of log_t."""
-    log_p = _fixed("log", np.maximum(np.asarray(probabilities, np.float64), TINY))
-    shifted = log_p - log_p.max(axis=1, keepdims=True)
-    picked = shifted[np.arange(len(labels)), labels]
-
-    def loss(log_t) -> float:  # mean over rows of log(sum_j exp(s_j / T)) - s_label / T
-        t = _fixed("exp", log_t)
-        return float((_fixed("log", _fixed("exp", shifted / t).sum(axis=1)) - picked / t).mean())
+    def loss(theta):
+        pooled = sum(t * x for t, x in zip(theta, scores))
+        shifted = pooled - pooled.max(axis=1, keepdims=True)
+        exp = _fixed("exp", shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        p = exp / total
+        value = float((_fixed("log", total[:, 0]) - shifted[rows, labels]).mean())
+        expected = [(p * x).sum(axis=1) for x in scores]  # E_p[x_j] per row
+        gradient = np.array([(e - x[rows, labels]).mean() for e, x in zip(expected, scores)])
+        hessian = np.array([[((p * xj * xl).sum(axis=1) - ej * el).mean() for xl, el in zip(scores, expected)]
+                            for xj, ej in zip(scores, expected)])
+        return value, gradient, hessian
 
     return loss
+
+
+def fit_scales(scores: list[np.ndarray], labels: np.ndarray, digits: int = 4) -> list[float]:
+    """The scales theta that minimise the rows' negative log-likelihood of
+    softmax(sum_j theta_j scores_j): Newton's method, each step halved until the loss
+    falls (the loss is convex in theta), from theta = 0; rounded to `digits` decimals.
+
+    The scales go into the model's bytes, so the steps compare losses that may end up
+    a last bit apart: their exp and log are TensorFlow's (Eigen's code in the pinned
+    wheel, the same on every CPU); NumPy's follow the CPU.
+    """
+    loss = scales_loss(scores, labels)
+    theta = np.zeros(len(scores))
+    value, gradient, hessian = loss(theta)
+    for _ in range(NEWTON_STEPS):
+        step = _newton_step(hessian, gradient)
+        for _ in range(30):
+            candidate = theta - step
+            new_value, new_gradient, new_hessian = loss(candidate)
+            if new_value <= value:
+                break
+            step = step / 2
+        else:
+            break
+        converged = value - new_value < 1e-13
+        theta, value, gradient, hessian = candidate, new_value, new_gradient, new_hessian
+        if converged:
+            break
+    return [round(float(t), digits) for t in theta]
+
+
+def _newton_step(hessian: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+    """H^-1 g for one or two scales, written out (LAPACK's order follows the CPU)."""
+    if len(gradient) == 1:
+        return gradient / max(hessian[0, 0], TINY)
+    if len(gradient) != 2:
+        raise ValueError("fit_scales pools one or two paths")
+    (a, b), (c, d) = hessian
+    determinant = max(a * d - b * c, TINY)
+    return np.array([d * gradient[0] - b * gradient[1], a * gradient[1] - c * gradient[0]]) / determinant
+
+
+def pooled(scores: list[np.ndarray], theta) -> np.ndarray:
+    """softmax(sum_j theta_j scores_j), as NumPy, for the figures (the model computes it in float32)."""
+    z = sum(t * np.asarray(x, np.float64) for t, x in zip(theta, scores))
+    exp = np.exp(z - z.max(axis=1, keepdims=True))
+    return exp / exp.sum(axis=1, keepdims=True)
 
 
 def _fixed(name: str, values):
@@ -93,20 +125,16 @@ def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bi
     return float(sum(b["rows"] * abs(b["accuracy"] - b["confidence"]) for b in table if b["rows"]) / len(labels))
 
 
-def calibration_figures(probabilities: np.ndarray, labels: np.ndarray, temperature: float, digits: int = 4) -> dict:
-    """ECE and mean top-1 probability of the model's (calibrated) probabilities and of
-    the same before the temperature (`_raw`)."""
-    raw = with_temperature(probabilities, 1 / temperature)  # undoes softmax(log p / T)
+def calibration_figures(probabilities: np.ndarray, labels: np.ndarray, digits: int = 4) -> dict:
+    """ECE and mean top-1 probability."""
     return {
         "ece": round(expected_calibration_error(probabilities, labels), digits),
         "mean_top1": round(float(probabilities.max(axis=1).mean()), digits),
-        "ece_raw": round(expected_calibration_error(raw, labels), digits),
-        "mean_top1_raw": round(float(raw.max(axis=1).mean()), digits),
     }
 
 
-def plot_reliability(probabilities: np.ndarray, labels: np.ndarray, temperature: float, path, title: str) -> None:
-    """Accuracy against mean top-1 probability per bin, before and after the temperature."""
+def plot_reliability(curves: dict, path, title: str) -> None:
+    """Accuracy against mean top-1 probability per bin, for each (probabilities, labels) in `curves`."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -116,9 +144,7 @@ def plot_reliability(probabilities: np.ndarray, labels: np.ndarray, temperature:
 
     fig, ax = plt.subplots(figsize=(5.5, 5))
     ax.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="perfectly calibrated")
-    raw = with_temperature(probabilities, 1 / temperature)
-    curves = (("before (T = 1)", raw, "#c44e52"), (f"after (T = {temperature:g})", probabilities, "#4c72b0"))
-    for name, p, colour in curves:
+    for (name, (p, labels)), colour in zip(curves.items(), ("#4c72b0", "#dd8452", "#55a868")):
         table = [b for b in reliability(p, labels) if b["rows"]]
         ax.plot([b["confidence"] for b in table], [b["accuracy"] for b in table], marker="o", color=colour,
                 label=f"{name}: ECE {expected_calibration_error(p, labels):.3f}")

@@ -47,6 +47,13 @@ class Param:
         return text
 
 
+# Keys that were renamed or retired: what to write instead, said when an old params.yaml has them
+RETIRED = {
+    "train.wide_weight": "the blend of the two paths is fitted on the out-of-fold rows now; write "
+                         "'train.wide: linear_svc' (or none: no wide path) instead",
+}
+
+
 def load_params(section: str, schema: dict[str, Param], path: Path = PARAMS_FILE) -> dict:
     """Return one section of params.yaml, checked against `schema` before any work."""
     with open(path, encoding="utf-8") as f:
@@ -55,6 +62,8 @@ def load_params(section: str, schema: dict[str, Param], path: Path = PARAMS_FILE
     if not isinstance(values, dict):
         raise PipelineError(f"{path}: no '{section}' section; add it (see README, Params)")
     for key in values:
+        if key not in schema and f"{section}.{key}" in RETIRED:
+            raise PipelineError(f"{path}: '{section}.{key}' is retired: {RETIRED[f'{section}.{key}']}")
         if key not in schema:
             close = difflib.get_close_matches(key, schema, n=1)
             hint = f"did you mean '{section}.{close[0]}'?" if close else f"known keys: {', '.join(schema)}"

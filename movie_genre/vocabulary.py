@@ -1,4 +1,4 @@
-"""Vocabulary from the training text, word-id sequences, and the validation split.
+"""Vocabulary from the training text, word-id sequences, and the folds.
 
 Ids follow Keras' TextVectorization so the saved model maps text the same way:
 0 is padding, 1 an out-of-vocabulary word, 2.. the training words by falling
@@ -23,6 +23,7 @@ PARAMS = {
     "vocab_size": Param(int, low=3),
     "glove_words": Param(int, low=0),
     "max_len": Param(int, low=1),
+    "folds": Param(int, low=1),  # 1: one held-out split of val_split
     "val_split": Param(float, low=0, high=1, exclusive=True),
     "seed": Param(int, low=0),
 }
@@ -109,22 +110,69 @@ def stratified_split(labels: np.ndarray, val_split: float, seed: int, genres=Non
     return fit, np.sort(val)
 
 
-def sequences_schema(max_len: int) -> pa.Schema:
+NEVER_HELD = -1  # the fold of a row that every fit trains on (folds: 1's fit rows)
+
+
+def assign_folds(labels: np.ndarray, texts, folds: int, val_split: float, seed: int, genres=None) -> np.ndarray:
+    """Each row's fold, 0 .. folds - 1: the fit that holds it out. Same seed, same folds.
+
+    Rows with the same text (a plot filed twice, or a scaled-up benchmark's copies)
+    count as one and share a fold, or the held fold would be read in training.
+    folds >= 2: the texts of each genre are dealt round the folds in a seeded order,
+    the deal going on from one genre to the next, so each fold holds every genre's
+    share and the folds differ in size by one text at most. A genre with fewer texts
+    than folds is held out by as many folds as it has texts; every fit still trains
+    on the rest of them.
+    folds == 1: one stratified held-out split of val_split of the texts
+    (stratified_split); the other rows are NEVER_HELD, in every fit.
+    """
+    texts = pa.array(texts, type=pa.string())
+    distinct = pc.unique(texts)
+    group = pc.index_in(texts, value_set=distinct).to_numpy()
+    # A text's genre is that of its first row (copies of a text carry one genre)
+    first_row = np.full(len(distinct), len(labels))
+    np.minimum.at(first_row, group, np.arange(len(labels)))
+    group_labels = labels[first_row]
+    if folds == 1:
+        group_fold = np.full(len(distinct), NEVER_HELD, dtype=np.int32)
+        group_fold[stratified_split(group_labels, val_split, seed, genres)[1]] = 0
+        return group_fold[group]
+    if len(distinct) < folds:
+        raise PipelineError(f"tokenize.folds={folds}, but the training file holds {len(distinct)} distinct texts; "
+                            "lower tokenize.folds")
+    rng = np.random.default_rng(seed)
+    group_fold = np.empty(len(distinct), dtype=np.int32)
+    dealt = 0
+    for genre in np.unique(group_labels):
+        members = rng.permutation(np.flatnonzero(group_labels == genre))
+        group_fold[members] = (dealt + np.arange(len(members))) % folds
+        dealt += len(members)
+    return group_fold[group]
+
+
+def sequences_schema(max_len: int, with_folds: bool = False) -> pa.Schema:
     fields = {"id": pa.int64(), "label": pa.int32(), "length": pa.int64(), "sequence": pa.list_(pa.int32())}
+    if with_folds:
+        fields["fold"] = pa.int32()
     return pa.schema(fields, metadata={"max_len": str(max_len)})
 
 
-def write_sequences(path, ids, labels, texts, vocabulary, max_len: int) -> np.ndarray:
-    """Write the texts' sequences with their ids and labels, a row group at a time
-    (in threads); return every text's length in words."""
-    schema = sequences_schema(max_len)
+def write_sequences(path, ids, labels, texts, vocabulary, max_len: int, folds=None) -> np.ndarray:
+    """Write the texts' sequences with their ids, labels and (training rows) folds, a row
+    group at a time (in threads); return every text's length in words."""
+    schema = sequences_schema(max_len, folds is not None)
     vocabulary = pa.array(vocabulary, pa.string())  # once, not once per row group
-    rows = pa.table({"id": ids, "label": labels.astype(np.int32), "text": texts})
+    columns = {"id": ids, "label": labels.astype(np.int32), "text": texts}
+    if folds is not None:
+        columns["fold"] = np.asarray(folds, np.int32)
+    rows = pa.table(columns)
     lengths = []
 
     def group(part):
         sequences, group_lengths = to_sequences(part["text"].combine_chunks(), vocabulary, max_len)
         columns = [part["id"].combine_chunks(), part["label"].combine_chunks(), group_lengths, sequences]
+        if folds is not None:
+            columns.append(part["fold"].combine_chunks())
         return pa.record_batch(columns, schema=schema)
 
     def batches():
@@ -142,6 +190,13 @@ def read_sequences(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     max_len = int(table.schema.metadata[b"max_len"])
     matrix = padded(table["sequence"].combine_chunks(), max_len)
     return matrix, table["length"].to_numpy(), table["label"].to_numpy()
+
+
+def read_folds(path) -> np.ndarray:
+    """Each row's fold, from the training file that tokenize wrote."""
+    if "fold" not in pq.read_schema(path).names:
+        raise PipelineError(f"{path}: no fold column (written before tokenize.folds); run `dvc repro tokenize`")
+    return pq.read_table(path, columns=["fold"])["fold"].to_numpy()
 
 
 def read_texts(cleaned_path, *sequences_paths) -> list[list[str]]:

@@ -1,4 +1,5 @@
-"""Stage `train`: the LSTM on the training split, early stopping on the validation split.
+"""Stage `train`: the folds' fits, the blend chosen on their out-of-fold predictions, and the
+saved model fitted on every training row (modeling/train.py).
 
     python -m stages.train      # params: train.*, and clean.with_title (the saved model reads what clean read)
 """
@@ -11,7 +12,7 @@ from movie_genre.errors import PipelineError, run
 from movie_genre.files import write_json
 from movie_genre.modeling.schema import PARAMS, check_params
 from movie_genre.params import load_params
-from movie_genre.vocabulary import read_sequences, read_texts
+from movie_genre.vocabulary import read_folds, read_sequences, read_texts
 from movie_genre.word_vectors import read_vectors
 
 
@@ -23,12 +24,10 @@ def main() -> None:
     runtime.configure(params["arithmetic"])
     vocabulary = config.VOCABULARY_FILE.read_text(encoding="utf-8").splitlines()
     genres = json.loads(config.GENRES_FILE.read_text(encoding="utf-8"))
-    train_set = read_sequences(config.TOKENIZED_DIR / "train.parquet")
-    val_set = read_sequences(config.TOKENIZED_DIR / "val.parquet")
+    tokenized = config.TOKENIZED_DIR / "train.parquet"
     texts = None
-    if params["wide_weight"] > 0:  # the wide path reads the splits' cleaned texts
-        texts = read_texts(config.CLEANED_DIR / "train.parquet", config.TOKENIZED_DIR / "train.parquet",
-                           config.TOKENIZED_DIR / "val.parquet")
+    if params["wide"] != "none":  # the wide path reads the rows' cleaned texts
+        [texts] = read_texts(config.CLEANED_DIR / "train.parquet", tokenized)
     encoder = read_encoder() if params["encoder"] == "pretrained" else None
 
     # DVCLive writes as training goes, beside the final folder, which the new
@@ -41,7 +40,7 @@ def main() -> None:
         from dvclive.utils import standardize_metric_name
 
         from movie_genre.modeling.saving import save_model
-        from movie_genre.modeling.train import train
+        from movie_genre.modeling.train import Rows, train
 
         with Live(str(partial_log), save_dvc_exp=False, dvcyaml=None) as live:
 
@@ -50,16 +49,17 @@ def main() -> None:
                     live.log_metric(standardize_metric_name(metric, "dvclive.keras"), value)
                 live.next_step()
 
+            rows = Rows(*read_sequences(tokenized), read_folds(tokenized), texts)
             text_model, validation = train(
-                params, vocabulary, genres, train_set, val_set, text.load_stopwords(), with_title,
-                log_epoch=log_epoch, corpus_vectors=corpus_vectors, encoder=encoder, texts=texts,
+                params, vocabulary, genres, rows, text.load_stopwords(), with_title,
+                log_epoch=log_epoch, corpus_vectors=corpus_vectors, encoder=encoder,
             )
     write_json(partial_log / config.VALIDATION_FILE.name, validation)
     save_model(text_model, config.MODEL_FILE)
     shutil.rmtree(log_dir, ignore_errors=True)
     partial_log.rename(log_dir)
-    print(f"validation: accuracy {validation['accuracy']}, macro F1 {validation['macro_f1']} "
-          f"(best epoch {validation['best_epoch']}); saved {config.MODEL_FILE}")
+    print(f"out of fold ({validation['rows']} rows): accuracy {validation['accuracy']}, macro F1 "
+          f"{validation['macro_f1']}; saved {config.MODEL_FILE}")
 
 
 def read_encoder() -> dict:

@@ -62,6 +62,18 @@ def copy_repo(repo: Path) -> Path:
     return repo
 
 
+def fewer_folds(repo: Path, folds: int = 2) -> None:
+    """tokenize.folds set to `folds` in a copy, for a test that trains but asks nothing of the
+    default's five folds; tokenize rerun there (a few seconds) unless `dvc repro` will."""
+    import yaml
+
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["tokenize"]["folds"] = folds
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    if (repo / "data/tokenized").is_dir():
+        run(repo, sys.executable, "-m", "stages.tokenize")
+
+
 @pytest.fixture(scope="session")
 def repo(tmp_path_factory):
     return copy_repo(tmp_path_factory.mktemp("repo"))

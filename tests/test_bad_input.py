@@ -192,6 +192,8 @@ def test_no_input_raises_anything_but_a_clear_error(tmp_path_factory, data, on_e
         ("tokenize", "val_split: 1.0", "'tokenize.val_split' is 1.0; it must be a number in (0, 1)"),
         ("tokenize", "vocab_size: 2", "'tokenize.vocab_size' is 2; it must be an integer >= 3"),
         ("tokenize", "max_len: 0", "'tokenize.max_len' is 0; it must be an integer >= 1"),
+        ("tokenize", "folds: 0", "'tokenize.folds' is 0; it must be an integer >= 1"),
+        ("train", "wide: svm", "'train.wide' is 'svm'; it must be one of linear_svc, softmax, none"),
         ("word_vectors", "dim: 0", "'word_vectors.dim' is 0; it must be an integer >= 1"),
         ("train", "encoder_lr_scale: 1.5",
          "'train.encoder_lr_scale' is 1.5; it must be a number in [0, 1]"),
@@ -214,6 +216,23 @@ def test_bad_params_are_named_before_any_work(tmp_path, section, text, message):
     )
     assert result.returncode == 1
     assert result.stderr == f"error: params.yaml: {message}\n"
+
+
+def test_a_retired_param_says_what_replaced_it(tmp_path):
+    import yaml
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["train"]["wide_weight"] = 0.95  # an old params.yaml
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.train"], cwd=tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "error: params.yaml: 'train.wide_weight' is retired: the blend of the two paths is fitted on the "
+        "out-of-fold rows now; write 'train.wide: linear_svc' (or none: no wide path) instead\n"
+    )
 
 
 def test_glove_needs_its_own_vector_size(tmp_path):

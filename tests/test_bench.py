@@ -54,23 +54,24 @@ def test_the_predict_bench_runs_and_reports_against_its_targets(tmp_path):
     assert "target at most 6 s" in result.stdout and "target at least 1,500" in result.stdout
 
 
-def test_the_scaled_validation_split_holds_no_copy_of_a_training_row(tmp_path):
+def test_the_scaled_files_folds_hold_every_copy_of_a_row_in_one_fold(tmp_path):
     import numpy as np
     import yaml
 
     from bench.run import scaled_dataset
     from movie_genre.records import parse_file
-    from movie_genre.vocabulary import stratified_split
+    from movie_genre.vocabulary import assign_folds
 
     scaled_dataset(8000, tmp_path, seed=3)
     table = parse_file(tmp_path / "train_data.txt", labelled=True)[0].to_pydict()
     genres = sorted(set(table["genre"]))
     labels = np.array([genres.index(g) for g in table["genre"]])
     split = yaml.safe_load((ROOT / "params.yaml").read_text())["tokenize"]
-    fit, val = stratified_split(labels, split["val_split"], split["seed"])  # the split tokenize makes
     plots = np.array(table["plot"], dtype=object)
-    held, kept = set(plots[val]), set(plots[fit])
-    assert len(val) == round(0.1 * 4000) and not held & kept
-    assert len(held) > 50 and len(kept) > 500  # rows were drawn with copies on each side, from many
+    for folds in (split["folds"], 1):  # the default, and the held-out split the README advises at full size
+        assigned = assign_folds(labels, plots.tolist(), folds, split["val_split"], split["seed"])
+        held, kept = set(plots[assigned == 0]), set(plots[assigned != 0])
+        assert not held & kept
+        assert len(held) > 50 and len(kept) > 500  # rows were drawn with copies on each side, from many
     genuine = parse_file(ROOT / "data/raw/train_data.txt", labelled=True)[0].to_pydict()
     assert held | kept <= set(genuine["plot"])

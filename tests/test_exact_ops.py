@@ -8,7 +8,6 @@ keras = pytest.importorskip("keras")
 import tensorflow as tf  # noqa: E402
 from conftest import SMALL_MODEL  # noqa: E402
 
-from movie_genre.calibration import fit_temperature, negative_log_likelihood, with_temperature  # noqa: E402
 from movie_genre.modeling.build import build_classifier, logits  # noqa: E402
 from movie_genre.modeling.layers import exact_softmax  # noqa: E402
 from movie_genre.modeling.optimizers import training_model  # noqa: E402
@@ -79,14 +78,3 @@ def test_the_names_loss_is_sigmoid_cross_entropy_and_its_gradient_sigmoid_minus_
     np.testing.assert_allclose(loss.numpy(), expected.numpy(), rtol=1e-6)
     np.testing.assert_allclose(tape.gradient(total, head).numpy(), ((tf.sigmoid(head) - targets) / 7).numpy(),
                                rtol=1e-6)
-
-
-def test_the_temperature_is_the_likeliest_on_a_grid_and_softens_an_overconfident_model():
-    rng = np.random.default_rng(6)
-    scores = rng.normal(size=(400, 27)) * 3
-    labels = np.array([rng.choice(27, p=np.exp(s / 2) / np.exp(s / 2).sum()) for s in scores])
-    probabilities = (np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)).astype(np.float32)
-    temperature = fit_temperature(probabilities, labels)
-    grid = np.linspace(temperature - 0.05, temperature + 0.05, 11)
-    losses = [negative_log_likelihood(with_temperature(probabilities.astype(np.float64), t), labels) for t in grid]
-    assert int(np.argmin(losses)) == 5 and 1.6 < temperature < 2.4

@@ -70,10 +70,21 @@ def test_same_weights_save_to_the_same_bytes(tmp_path):
     assert digest["a.keras"] == digest["b.keras"] != digest["c.keras"]
 
 
-def test_saved_model_holds_no_optimizer_state(tmp_path):
+def test_a_trained_classifier_goes_into_the_saved_model_without_its_optimizer_state(tmp_path):
     import zipfile
 
-    save_model(text_model(), tmp_path / "m.keras")
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(0)
+    classifier = build_classifier(len(VOCABULARY) + 2, len(GENRES), SMALL_MODEL)
+    params = {"learning_rate": 0.01, "lr_schedule": "constant", "optimizer": "fused_adam", "label_smoothing": 0.0}
+    trainer = training_model(classifier, params, 4)
+    before = [w.numpy().copy() for w in classifier.weights]
+    trainer.fit(np.array([[2, 3, 0], [4, 4, 2]] * 4, "int32"), np.eye(3)[[0, 1] * 4], epochs=2, verbose=0)
+    assert any(not np.array_equal(a, w.numpy()) for a, w in zip(before, classifier.weights))  # it trained
+    keras.saving.save_model(trainer, tmp_path / "trainer.keras")  # the control: a compiled model keeps its moments
+    save_model(build_text_model(classifier, VOCABULARY, ["the"], GENRES, max_len=5), tmp_path / "m.keras")
+    with zipfile.ZipFile(tmp_path / "trainer.keras") as archive:
+        assert b"optimizer" in archive.read("model.weights.h5")
     with zipfile.ZipFile(tmp_path / "m.keras") as archive:
         assert b"optimizer" not in archive.read("model.weights.h5")
 
@@ -149,21 +160,20 @@ def test_fused_adam_updates_as_keras_adam_does():
     assert not np.allclose(fused_table.numpy(), initial)
 
 
-def test_an_ensemble_averages_its_members_and_the_temperature_softens_them(tmp_path):
-    from movie_genre.calibration import with_temperature
-
+def test_an_ensemble_averages_its_members_and_the_scale_softens_them(tmp_path):
     keras.backend.clear_session()
     members = []
     for seed, name in ((1, "classifier_1"), (2, "classifier_2")):
         keras.utils.set_random_seed(seed)
         members.append(build_classifier(len(VOCABULARY) + 2, len(GENRES), SMALL_MODEL, name=name))
-    model = build_text_model(members, VOCABULARY, ["the"], GENRES, max_len=5, temperature=2.0)
+    model = build_text_model(members, VOCABULARY, ["the"], GENRES, max_len=5, scales=(0.5, 0.0))
     save_model(model, tmp_path / "ensemble.keras")
     texts = ["ghost ship", "love love ghost", "nothing known"]
     ids = tf.constant([[3, 2, 0, 0, 0], [4, 4, 3, 0, 0], [1, 1, 0, 0, 0]])  # as the model's vectorizer maps them
     averaged = np.mean([member(ids).numpy() for member in members], axis=0)
     got = predict_texts(load_model(tmp_path / "ensemble.keras"), texts)
-    np.testing.assert_allclose(got, with_temperature(averaged, 2.0), rtol=1e-5)
+    softened = np.sqrt(averaged) / np.sqrt(averaged).sum(axis=1, keepdims=True)  # softmax(0.5 log p)
+    np.testing.assert_allclose(got, softened, rtol=1e-5)
     assert not np.allclose(members[0](ids).numpy(), members[1](ids).numpy())
 
 

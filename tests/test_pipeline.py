@@ -55,13 +55,18 @@ def test_repro_runs_every_stage_and_writes_every_output(repo, first_run):
 def test_metrics_have_the_promised_shape(repo, first_run):
     metrics = json.loads((repo / "metrics/metrics.json").read_text())
     assert list(metrics) == ["test", "val"]
-    assert list(metrics["test"]) == [*FIGURES, "ece", "mean_top1", "ece_raw", "mean_top1_raw"]
+    alone = [f"{path}_{key}" for path in ("member", "wide") for key in FIGURES]
+    assert list(metrics["test"]) == [*FIGURES, "ece", "mean_top1", *alone]
     assert list(metrics["val"]) == [
-        *FIGURES, "wide_accuracy", "wide_macro_f1", "best_epoch", "epochs_run", "temperature", "mean_top1_raw",
-        "mean_top1",
+        *FIGURES, "ece", "mean_top1", "nll", *alone, "member_share", "wide_share", "nll_without_wide",
+        "nll_without_member", "member_scale", "wide_scale", "rows", "folds", "best_epoch", "final_epochs", "epochs_run",
     ]
-    assert metrics["val"]["temperature"] > 0 and 0 <= metrics["test"]["ece"] <= 1
-    assert 1 <= metrics["val"]["best_epoch"] <= metrics["val"]["epochs_run"]
+    val = metrics["val"]
+    assert val["rows"] == 2110 and val["folds"] == 5  # out of fold: every training row, once
+    assert val["member_scale"] > 0 and val["wide_scale"] > 0 and 0 <= metrics["test"]["ece"] <= 1
+    assert val["member_share"] + val["wide_share"] == pytest.approx(1, abs=1e-3)
+    assert val["nll"] < min(val["nll_without_wide"], val["nll_without_member"])  # each path adds to the pool
+    assert 1 <= val["best_epoch"] <= val["final_epochs"] < val["epochs_run"]
     per_genre = json.loads((repo / "metrics/per_genre.json").read_text())
     assert len(per_genre) == 27
     assert sum(g["support"] for g in per_genre.values()) == 3670

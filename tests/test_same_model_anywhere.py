@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, copy_repo
+from conftest import ROOT, copy_repo, fewer_folds
 
 from movie_genre import runtime
 from movie_genre.modeling.fingerprint import REFERENCE
@@ -119,6 +119,7 @@ def test_one_member_is_the_same_model_as_another_cpu(prepared, tmp_path):
     for folder in ("data/cleaned", "data/tokenized", "data/corpus", "models"):
         shutil.copytree(prepared / folder, other / folder, dirs_exist_ok=True)
     set_train_params(other, members=1, epochs=1)  # an epoch's 30 steps of every op tell as well as twenty epochs
+    fewer_folds(other)  # every op of the folds' fits, the blend's and the final fit's, in 3 trainings
 
     as_is = train(other)  # every core, this CPU
     # One core, other caches, a thread count and an instruction set asked for from outside
@@ -150,9 +151,10 @@ def test_members_side_by_side_and_one_after_another_on_one_core_make_the_same_fi
     for folder in ("data/cleaned", "data/tokenized", "data/corpus", "models"):
         shutil.copytree(prepared / folder, other / folder, dirs_exist_ok=True)
     set_train_params(other, members=2, epochs=1, lstm_units=16)  # the layout is what is tested, not the shapes
+    fewer_folds(other)
     side_by_side = train(other, env={"MOVIE_GENRE_JOBS": "2"})
     # As many at once as cores: on one core, one after another (without a way to pin, asked for)
     result = run(other, "stages.train", one_core=ONE_CORE, env=None if ONE_CORE else {"MOVIE_GENRE_JOBS": "1"})
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "members: 2, 1 at once (one process and one thread each)" in result.stdout.splitlines()
+    assert "trainings: 4, 1 at once (one process and one thread each)" in result.stdout.splitlines()
     assert hashlib.md5((other / MODEL).read_bytes()).hexdigest() == side_by_side

@@ -1,11 +1,16 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from movie_genre import files as common
 from movie_genre.errors import PipelineError
 from movie_genre.vocabulary import (
+    NEVER_HELD,
+    assign_folds,
     build_vocabulary,
     padded,
+    read_folds,
     read_sequences,
     stratified_split,
     to_sequences,
@@ -67,6 +72,43 @@ def test_split_refuses_a_genre_with_one_row_and_an_empty_validation_split():
         stratified_split(np.array([0] * 10 + [1] * 10), 0.01, seed=0)
 
 
+def test_folds_deal_every_genre_evenly_and_the_same_seed_deals_the_same():
+    counts = [40, 30, 20, 10, 5, 4]  # the last two: musical (one per fold) and war (fewer than folds)
+    labels = np.repeat(np.arange(6), counts)
+    texts = [f"plot {i}" for i in range(len(labels))]
+    folds = assign_folds(labels, texts, 5, 0.1, seed=1)
+    for genre, count in enumerate(counts):
+        per_fold = np.bincount(folds[labels == genre], minlength=5)
+        assert per_fold.max() - per_fold.min() <= 1 and per_fold.sum() == count
+    sizes = np.bincount(folds, minlength=5)
+    assert sizes.max() - sizes.min() <= 1
+    assert (np.bincount(folds[labels == 5], minlength=5) <= 1).all()  # war: held once in 4 folds, never twice
+    assert folds.tolist() == assign_folds(labels, texts, 5, 0.1, seed=1).tolist()
+    assert folds.tolist() != assign_folds(labels, texts, 5, 0.1, seed=2).tolist()
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 30)), min_size=6, max_size=200), st.integers(2, 6))
+def test_every_copy_of_a_text_is_in_one_fold(rows, k):
+    texts = [f"text {n}" for _, n in rows]
+    labels = np.array([n % 4 for _, n in rows])  # copies of a text carry one genre, as a scaled-up file's
+    if len(set(texts)) < k:
+        with pytest.raises(PipelineError, match=f"tokenize.folds={k}, but the training file holds"):
+            assign_folds(labels, texts, k, 0.1, seed=0)
+        return
+    folds = assign_folds(labels, texts, k, 0.1, seed=0)
+    assert set(folds.tolist()) == set(range(k))
+    for text in set(texts):
+        assert len(set(folds[[t == text for t in texts]].tolist())) == 1
+
+
+def test_one_fold_is_the_stratified_held_out_split():
+    labels = np.repeat(np.arange(4), [40, 30, 20, 10])
+    folds = assign_folds(labels, [str(i) for i in range(100)], 1, 0.2, seed=1)
+    _, val = stratified_split(labels, 0.2, seed=1)
+    assert np.flatnonzero(folds == 0).tolist() == val.tolist()
+    assert set(folds.tolist()) == {0, NEVER_HELD}
+
+
 def test_sequences_round_trip_through_parquet_in_row_groups(tmp_path, monkeypatch):
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -108,7 +150,7 @@ def test_stage_adds_glove_words_the_training_text_lacks(tmp_path):
     pq.write_table(pa.table(train), cleaned / "train.parquet")
     pq.write_table(pa.table({"id": [1], "genre": ["drama"], "text": ["cat president zzqxj"]}), cleaned / "test.parquet")
     (tmp_path / "params.yaml").write_text(
-        "tokenize: {vocab_size: 100, glove_words: 1000, max_len: 5, val_split: 0.25, seed: 0}\n"
+        "tokenize: {vocab_size: 100, glove_words: 1000, max_len: 5, folds: 2, val_split: 0.25, seed: 0}\n"
     )
     subprocess.run([sys.executable, "-m", "stages.tokenize"], cwd=tmp_path, check=True,
                    env={"PYTHONPATH": str(ROOT), "PATH": ""}, capture_output=True)
@@ -118,3 +160,7 @@ def test_stage_adds_glove_words_the_training_text_lacks(tmp_path):
     matrix, _, _ = read_sequences(tmp_path / "data/tokenized/test.parquet")
     assert matrix[0].tolist() == [vocabulary.index("cat") + 2, vocabulary.index("president") + 2, 1, 0, 0]
     assert json.loads((tmp_path / "data/tokenized/genres.json").read_text()) == ["comedy", "drama"]
+    # Every training row, each with its fold; the two texts in two folds, every copy of a text in one
+    folds = read_folds(tmp_path / "data/tokenized/train.parquet")
+    assert len(folds) == 8 and sorted(set(folds[::2].tolist()) | set(folds[1::2].tolist())) == [0, 1]
+    assert len(set(folds[::2].tolist())) == 1 and len(set(folds[1::2].tolist())) == 1

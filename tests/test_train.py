@@ -75,27 +75,27 @@ def test_members_report_in_order_and_a_failing_member_stops_the_run_with_its_own
     # (native arithmetic and one at a time: the stand-ins' processes never start TensorFlow)
     monkeypatch.setenv(JOBS_VARIABLE, "1")
     logged = []
-    results = run_members(stand_in_member, 2, 5, "native", log_epoch=logged.append)
+    results = run_members(stand_in_member, ["fold 1 of 2", "fold 2 of 2"], 5, "native", log_epoch=logged.append)
     assert results == [(0, {"loss": [1.0, 0.5], "kept_epoch": 2}), (1, {"loss": [1.0, 0.5], "kept_epoch": 2})]
     assert logged == [{"loss": 1.0}, {"loss": 0.5}]  # the first member's epochs
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "members: 2, 1 at once (one process and one thread each)"
-    epochs = [re.fullmatch(r"member (\d) of 2, epoch (\d): loss ([\d.]+); \d+ s elapsed, (?:at most|about) \d+ s left",
+    assert out[0] == "trainings: 2, 1 at once (one process and one thread each)"
+    epochs = [re.fullmatch(r"fold (\d) of 2, epoch (\d): loss ([\d.]+); \d+ s elapsed, (?:at most|about) \d+ s left",
                            line) for line in out[1:] if "epoch" in line and "stopped" not in line]
     assert sorted(m.groups() for m in epochs) == [("1", "1", "1.0000"), ("1", "2", "0.5000"),
                                                   ("2", "1", "1.0000"), ("2", "2", "0.5000")]
     assert sorted(line for line in out if "stopped" in line) == [
-        "member 1 of 2: stopped after 2 epochs, kept epoch 2", "member 2 of 2: stopped after 2 epochs, kept epoch 2"]
+        "fold 1 of 2: stopped after 2 epochs, kept epoch 2", "fold 2 of 2: stopped after 2 epochs, kept epoch 2"]
     assert len(out) == 7
 
     with pytest.raises(PipelineError, match=r"^params\.yaml: a person's mistake, said in one line$") as mistake:
-        run_members(functools.partial(stand_in_member, fail="mistake"), 1, 5, "native")
+        run_members(functools.partial(stand_in_member, fail="mistake"), ["final fit"], 5, "native")
     assert not getattr(mistake.value, "__notes__", None)  # the one line, no traceback
     with pytest.raises(ValueError, match="a bug") as bug:
-        run_members(functools.partial(stand_in_member, fail="bug"), 1, 5, "native")
-    assert "in member 1's process:" in bug.value.__notes__[0] and "stand_in_member" in bug.value.__notes__[0]
-    with pytest.raises(PipelineError, match=r"^member 1's process ended \(exit code 3\) before its training did$"):
-        run_members(functools.partial(stand_in_member, fail="dies"), 1, 5, "native")
+        run_members(functools.partial(stand_in_member, fail="bug"), ["final fit"], 5, "native")
+    assert "in training 1's process:" in bug.value.__notes__[0] and "stand_in_member" in bug.value.__notes__[0]
+    with pytest.raises(PipelineError, match=r"^final fit's process ended \(exit code 3\) before its training did$"):
+        run_members(functools.partial(stand_in_member, fail="dies"), ["final fit"], 5, "native")
 
 
 def test_a_member_process_that_cannot_start_stops_the_run_with_its_own_error(monkeypatch):
@@ -108,4 +108,60 @@ def test_a_member_process_that_cannot_start_stops_the_run_with_its_own_error(mon
 
     monkeypatch.setattr(multiprocessing.context.SpawnProcess, "start", cannot_start)
     with pytest.raises(OSError, match="no more processes"):
-        run_members(print, 2, 5, "native")
+        run_members(print, ["fold 1 of 2", "fold 2 of 2"], 5, "native")
+
+
+TRAIN_ON_TOY_ROWS = r"""
+import json, sys
+import numpy as np, yaml
+from movie_genre import runtime
+runtime.configure("portable")
+from movie_genre.modeling.train import Rows, train
+from movie_genre.modeling.saving import predict_texts
+from movie_genre.vocabulary import assign_folds, build_vocabulary, padded, to_sequences
+
+genres = ["drama", "horror", "romance"]
+rng = np.random.default_rng(0)
+labels = rng.integers(0, 3, size=120)
+noise = np.array([f"w{i}" for i in range(30)])
+texts = [" ".join([*rng.choice(noise, size=6), f"{genres[y]}word"]) for y in labels]
+texts[7] += " onlyhere"  # the rarest word: the largest id, in one row and so in one fold's held rows
+vocabulary = build_vocabulary(texts, 100)
+sequences, lengths = to_sequences(texts, vocabulary, 10)
+rows = Rows(padded(sequences, 10), lengths, labels, assign_folds(labels, texts, 2, 0.1, 0), texts)
+params = yaml.safe_load(open("params.yaml"))["train"]
+params.update(json.loads(sys.argv[1]))
+model, validation = train(params, vocabulary, genres, rows, ["the"])
+p = predict_texts(model, texts)
+blend = model.get_layer("blend")
+embedding = model.get_layer("classifier").get_layer("embedding")
+print(json.dumps({"validation": validation, "accuracy": float((p.argmax(1) == labels).mean()),
+                  "scales": [blend.member_scale, blend.wide_scale], "learned_rows": embedding.learned_rows,
+                  "largest_id": int(rows.ids.max()), "fold_of_7": int(rows.folds[7])}))
+"""
+
+
+@pytest.mark.slow
+def test_train_chooses_out_of_fold_and_fits_the_saved_model_on_every_row():
+    import json
+    import re
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    small = {"embedding": "random", "embedding_dim": 8, "lstm_units": 8, "bidirectional": False, "pooling": "max",
+             "dropout": 0.0, "epochs": 4, "patience": 2, "members": 1, "wide": "linear_svc", "wide_max_ngrams": 500,
+             "learning_rate": 0.01}
+    result = subprocess.run([sys.executable, "-c", TRAIN_ON_TOY_ROWS, json.dumps(small)], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    validation = out["validation"]
+    assert (validation["rows"], validation["folds"]) == (120, 2)  # every row held out once
+    assert out["scales"] == [validation["member_scale"], validation["wide_scale"]]  # the model pools at the fit
+    assert validation["accuracy"] > 0.9 and out["accuracy"] > 0.9  # a word tells the genre: the wide path learns it
+    assert 1 <= validation["final_epochs"] <= 4 and validation["epochs_run"] > validation["final_epochs"]
+    # The saved member trained on every row: even the word only a held row holds has a learned embedding row
+    assert out["learned_rows"] == out["largest_id"] + 1
+    assert re.search(r"^trainings: 2, [12] at once", result.stdout, re.M) and "final fit, epoch 1:" in result.stdout

@@ -3,6 +3,7 @@
 import keras
 
 from movie_genre.modeling.layers import (
+    BLEND,
     AttentionPooling,
     Blend,
     ExactSoftmax,
@@ -11,12 +12,16 @@ from movie_genre.modeling.layers import (
     MaskedMeanPooling,
     PartlyFrozenEmbedding,
     PlotCleaner,
-    Temperature,
     TitleAndPlot,
     TrimPadding,
 )
 
 OUTPUT = "probabilities"  # the classifier's last layer, the head's activation
+
+
+def learned_rows(ids) -> int:
+    """Embedding rows that can train: ids above the largest in the fit rows never get a gradient."""
+    return int(ids.max()) + 1
 
 
 def build_classifier(
@@ -65,14 +70,15 @@ def logits(classifier: keras.Model):
 
 
 def build_text_model(
-    classifiers, vocabulary, stopwords, genres, max_len: int, with_title: bool = False, temperature: float = 1.0,
-    wide: keras.Model | None = None, wide_weight: float = 0.0,
+    classifiers, vocabulary, stopwords, genres, max_len: int, with_title: bool = False,
+    wide: keras.Model | None = None, scales=(1.0, 0.0),
 ) -> keras.Model:
     """Raw title and plot text in, genre probabilities out (the title is read only if `with_title`).
 
     `classifiers` is one classifier or a list whose probabilities are averaged (an
-    ensemble); `wide` (modeling/wide.py), if given, reads the same cleaned text and is
-    blended in at `wide_weight`; `temperature` then calibrates the result.
+    ensemble); `wide` (modeling/wide.py), if given, reads the same cleaned text. The
+    two are pooled as softmax(a log p + c s) at `scales` (a, c): the blend and the
+    calibration in one (calibration.fit_scales).
     """
     classifiers = classifiers if isinstance(classifiers, list | tuple) else [classifiers]
     title = keras.Input(shape=(), dtype="string", name="title")
@@ -85,7 +91,8 @@ def build_text_model(
     ids = TrimPadding(name="trim_padding")(vectorize(cleaned))
     outputs = [classifier(ids) for classifier in classifiers]
     averaged = outputs[0] if len(outputs) == 1 else keras.layers.Average(name="ensemble")(outputs)
-    if wide is not None:
-        averaged = Blend(wide_weight, name="blend")([averaged, wide(cleaned)])
-    probabilities = GenreNames(genres, name="genres")(Temperature(temperature, name="temperature")(averaged))
+    paths = [averaged] if wide is None else [averaged, wide(cleaned)]
+    pooled = Blend(*scales, name=BLEND)(paths)
+    probabilities = GenreNames(genres, name="genres")(pooled)
     return keras.Model({"title": title, "plot": plot}, probabilities, name="movie_genre_classifier")
+

@@ -1,4 +1,4 @@
-"""One member's training across processes or machines, on tf.distribute.MultiWorkerMirroredStrategy.
+"""The final fit's member trained across processes or machines, on tf.distribute.MultiWorkerMirroredStrategy.
 
 Every machine runs the same command in the project's root (after `dvc repro
 tokenize word_vectors`), with TF_CONFIG naming the same cluster and its own index:
@@ -35,11 +35,13 @@ def worker_groups(n_batches: int, workers: int) -> list[list[int]]:
     return [list(range(start, start + workers)) for start in range(0, n_batches - workers + 1, workers)]
 
 
-def training_step(strategy, classifier, optimizer, label_smoothing: float):
+def training_step(strategy, trainer, optimizer, label_smoothing: float):
     """One synchronous step: each worker's batch on its replica, the gradients summed by Keras'
     optimizer across workers; returns the step's loss, averaged over the workers.
 
-    Each replica's loss is its rows' weighted mean cross-entropy over the workers (as
+    `trainer` is the stage's training model (optimizers.training_model: the classifier up
+    to its logits), and the loss the stage's: cross-entropy from the logits. Each
+    replica's loss is its rows' weighted mean cross-entropy over the workers (as
     Keras' own train step scales it), so the sum is the mean over workers.  Keras'
     fit and train_on_batch are not used: under this strategy they fail reducing scalar
     metrics (reduce_per_replica passes axis=0 to a scalar; tensorflow/tensorflow#72388, Keras 3.15).
@@ -51,11 +53,11 @@ def training_step(strategy, classifier, optimizer, label_smoothing: float):
 
     def replica_step(ids, targets, row_weights):
         with tf.GradientTape() as tape:
-            probabilities = classifier(ids, training=True)
-            per_row = keras.losses.categorical_crossentropy(targets, probabilities, label_smoothing=label_smoothing)
+            per_row = keras.losses.categorical_crossentropy(targets, trainer(ids, training=True), from_logits=True,
+                                                            label_smoothing=label_smoothing)
             loss = tf.reduce_mean(per_row * tf.cast(row_weights, per_row.dtype))
             scaled = loss / workers
-        variables = classifier.trainable_variables
+        variables = trainer.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
         return loss
 
@@ -82,7 +84,7 @@ def main(argv=None) -> None:
         import tensorflow as tf
 
         from movie_genre.modeling.batching import LengthBatches, class_weights
-        from movie_genre.modeling.build import build_classifier
+        from movie_genre.modeling.build import build_classifier, learned_rows
         from movie_genre.modeling.optimizers import training_model
         from movie_genre.modeling.schema import PARAMS, check_params
         from movie_genre.modeling.train import initial_vectors
@@ -112,9 +114,10 @@ def main(argv=None) -> None:
         steps_per_epoch = len(worker_groups(len(batches), group))
         with strategy.scope():
             keras.utils.set_random_seed(params["seed"])
-            classifier = build_classifier(len(vocabulary) + RESERVED, n_genres, params, vectors, int(x.max()) + 1)
-            optimizer = training_model(classifier, params, args.epochs * steps_per_epoch).optimizer
-        step = training_step(strategy, classifier, optimizer, params["label_smoothing"])
+            classifier = build_classifier(len(vocabulary) + RESERVED, n_genres, params, vectors, learned_rows(x))
+            trainer = training_model(classifier, params, args.epochs * steps_per_epoch)
+            optimizer = trainer.optimizer
+        step = training_step(strategy, trainer, optimizer, params["label_smoothing"])
         fed = []
         for _ in range(args.epochs):
             losses = []

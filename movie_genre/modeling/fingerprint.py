@@ -137,24 +137,26 @@ def lines(default_shapes_only: bool = False):
     if not default_shapes_only:
         yield from _training_steps("large", 16, *SHAPES["large"][1:], width=4, steps=2)
     yield from _training_steps("pretraining", *SHAPES["default"], width=24, steps=2, names=True)
-    yield from _temperature_fit()
+    yield from _scales_fit()
     yield from _wide_path(400, 27)
     yield _text_model_forward(32, *SHAPES["default"][1:])
 
 
-def _temperature_fit() -> list[str]:
-    """calibration.fit_temperature, and the likelihoods it compares, on exact probabilities."""
+def _scales_fit() -> list[str]:
+    """calibration.fit_scales, and the likelihoods it compares, on exact probabilities and scores."""
     import numpy as np
 
-    from movie_genre.calibration import fit_temperature, temperature_loss
+    from movie_genre.calibration import fit_scales, log_probabilities, scales_loss
 
     rng = np.random.default_rng(14)
     counts = rng.integers(1, 2**10, size=(500, 27)) ** rng.integers(1, 4, size=(500, 1))
     probabilities = (counts / counts.sum(axis=1, keepdims=True)).astype(np.float32)
+    scores = rng.integers(-2**10, 2**10, size=(500, 27)) * 2.0**-9
     labels = np.where(rng.random(500) < 0.5, probabilities.argmax(axis=1), rng.integers(0, 27, 500))
-    loss = temperature_loss(probabilities, labels)
-    return [_line("temperature fit", np.array([fit_temperature(probabilities, labels)])),
-            _line("temperature likelihoods", np.array([loss(v) for v in np.linspace(-2, 2, 17)]))]
+    paths = [log_probabilities(probabilities), scores]
+    loss = scales_loss(paths, labels)
+    return [_line("scales fit", np.array(fit_scales(paths, labels))),
+            _line("scales likelihoods", np.array([loss((a, c))[0] for a in (0.3, 1.0) for c in (0.5, 2.0)]))]
 
 
 def _words(rng, n):
@@ -167,13 +169,12 @@ def _words(rng, n):
 
 def _wide_path(texts, genres):
     """The wide path (modeling/wide.py) on texts of words from a small vocabulary, so that many
-    n-grams repeat: its TF-IDF, logits and probabilities, a few fitting steps, its blend."""
-    import keras
+    n-grams repeat: its TF-IDF, a few softmax fitting steps, the LinearSVC fit, its scores, its blend."""
     import numpy as np
     import tensorflow as tf
 
     from movie_genre.modeling.layers import blend
-    from movie_genre.modeling.wide import build_wide, fit_linear, idf, ngram_vocabulary
+    from movie_genre.modeling.wide import LINEAR, build_wide, fit_linear, fit_svm, idf, ngram_vocabulary, tf_idf
 
     rng = np.random.default_rng(16)
     words = np.array(_words(rng, 300))
@@ -181,28 +182,30 @@ def _wide_path(texts, genres):
     ngrams, held = ngram_vocabulary(sentences[:-20], 5000)  # the last 20 hold n-grams it lacks
     yield _line(f"wide idf of {len(ngrams)} n-grams", idf(held, texts - 20))
     model = build_wide(ngrams, idf(held, texts - 20), genres)
-    linear = model.get_layer("wide_genre")
-    features = keras.Model(model.inputs, linear.input)(tf.constant(sentences))
+    linear = model.get_layer(LINEAR)
+    features = tf_idf(model, sentences)
     yield _line(f"wide tf-idf of {texts} texts", features.indices, features.values)
     labels = rng.integers(0, genres, size=texts)
     row_weights = rng.integers(1, 9, size=texts) * 0.25
     for step, loss in enumerate(fit_linear(linear, features, labels, row_weights, 1e-3, 3)):
         yield _line(f"wide fitting step {step} loss", loss)
         yield _line(f"wide fitting step {step} weights", *linear.weights)
-    probabilities = model(tf.constant(sentences))
-    yield _line("wide probabilities", probabilities)
+    linear.set_weights(fit_svm(features, labels, genres, 0.3, 42))
+    yield _line("wide linear svc fit", *linear.weights)
+    scores = model(tf.constant(sentences))
+    yield _line("wide scores", scores)
     members = _exact((texts, genres), 17) ** 2 + 2.0**-10
-    yield _line("wide blend", blend(members / tf.reduce_sum(members, axis=1, keepdims=True), probabilities, 0.95))
+    yield _line("wide blend", blend(members / tf.reduce_sum(members, axis=1, keepdims=True), scores, 0.7, 1.9))
 
 
 def _text_model_forward(batch, dim, units, genres) -> str:
     """The saved model's forward pass on raw texts (cleaning, vocabulary, two members, one with
-    attention pooling, their average, a wide path's blend, the temperature) from exact weights."""
+    attention pooling, their average, a wide path, the blend at two scales) from exact weights."""
     import numpy as np
 
     from movie_genre.modeling.build import build_classifier, build_text_model
     from movie_genre.modeling.saving import predict_texts
-    from movie_genre.modeling.wide import build_wide, idf
+    from movie_genre.modeling.wide import LINEAR, build_wide, idf
 
     rng = np.random.default_rng(15)
     vocabulary = _words(rng, 3000)[:2998]
@@ -215,10 +218,10 @@ def _text_model_forward(batch, dim, units, genres) -> str:
     for seed, weight in enumerate(w for member in members for w in member.weights):
         weight.assign(_exact(weight.shape, 100 + seed, 2.0**-3))
     wide = build_wide(vocabulary[:2000], idf(np.arange(2000, 0, -1), 4000), genres)
-    for seed, weight in enumerate(wide.get_layer("wide_genre").weights):
+    for seed, weight in enumerate(wide.get_layer(LINEAR).weights):
         weight.assign(_exact(weight.shape, 200 + seed, 2.0**-1))
-    model = build_text_model(members, vocabulary, stopwords, [f"g{i}" for i in range(genres)], 30, True, 1.37,
-                             wide, 0.9)
+    model = build_text_model(members, vocabulary, stopwords, [f"g{i}" for i in range(genres)], 30, True, wide,
+                             (0.73, 1.37))
     words = np.array(vocabulary + stopwords + ["Unknownword", "x", "1984", "it's", "(????)"])
     plots = [" ".join(rng.choice(words, size=n)) for n in rng.integers(1, 30, size=batch - 4)]
     plots += ["", "the of and", "1984, 2001!", " ".join(rng.choice(words, size=100))]  # the last cut to 30 words

@@ -128,26 +128,6 @@ class ExactSoftmax(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
-class Temperature(keras.layers.Layer):
-    """softmax(log p / T): the temperature fitted on the validation split after training
-    (movie_genre/calibration.py), so the saved model's probabilities are calibrated."""
-
-    def __init__(self, temperature: float = 1.0, **kwargs):
-        kwargs.setdefault("trainable", False)
-        super().__init__(**kwargs)
-        self.temperature = float(temperature)
-
-    def call(self, probabilities):
-        return exact_softmax(tf.math.log(tf.maximum(probabilities, 1e-12)) / self.temperature)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "temperature": self.temperature}
-
-
-@keras.saving.register_keras_serializable(package=PACKAGE)
 class MaskedMaxPooling(keras.layers.Layer):
     """Max over the time steps that are not padding (Keras' own max pooling ignores masks);
     0 for a text with no step at all, as the mean below."""
@@ -315,27 +295,33 @@ class SparseLinear(keras.layers.Layer):
         return {**super().get_config(), "units": self.units}
 
 
-def blend(members, wide, weight: float):
-    """The members' and the wide path's probabilities pooled in log space: softmax((1 - w) log p
-    + w log q), a weighted geometric mean (train.wide_weight is w)."""
-    pooled = (1.0 - weight) * tf.math.log(tf.maximum(members, 1e-12)) + weight * tf.math.log(tf.maximum(wide, 1e-12))
+BLEND = "blend"  # the saved model's pooling of its paths (build_text_model)
+
+
+def blend(members, wide, member_scale: float, wide_scale: float):
+    """The members' probabilities p and the wide path's scores s (or None) pooled:
+    softmax(a log p + c s), a and c fitted on the out-of-fold rows (calibration.fit_scales)."""
+    pooled = member_scale * tf.math.log(tf.maximum(members, 1e-12))
+    if wide is not None:
+        pooled = pooled + wide_scale * wide
     return exact_softmax(pooled)
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class Blend(keras.layers.Layer):
-    """The members' and the wide path's probabilities in, blend()ed at train.wide_weight."""
+    """The members' probabilities and, if given, the wide path's scores in; blend()ed at the
+    two fitted scales. The scales are the model's calibration too: no temperature follows."""
 
-    def __init__(self, weight: float, **kwargs):
+    def __init__(self, member_scale: float, wide_scale: float = 0.0, **kwargs):
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
-        self.weight = float(weight)
+        self.member_scale, self.wide_scale = float(member_scale), float(wide_scale)
 
-    def call(self, members_and_wide):
-        return blend(*members_and_wide, self.weight)
+    def call(self, paths):  # [members] or [members, wide]
+        return blend(paths[0], paths[1] if len(paths) > 1 else None, self.member_scale, self.wide_scale)
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
 
     def get_config(self):
-        return {**super().get_config(), "weight": self.weight}
+        return {**super().get_config(), "member_scale": self.member_scale, "wide_scale": self.wide_scale}

@@ -1,5 +1,6 @@
-"""Members side by side: each training in a spawned process of its own (one thread, the
-portable arithmetic), as many at once as there are cores, with a progress line per epoch.
+"""Trainings side by side (the folds' members, then the final fit's): each in a spawned
+process of its own (one thread, the portable arithmetic), as many at once as there are
+cores, with a progress line per epoch.
 
 A member's weights are the same however many train beside it, so how many run at
 once is not a param (a param would invalidate DVC's cache): MOVIE_GENRE_JOBS.
@@ -56,12 +57,12 @@ def report_epoch(member: int, epoch: int, logs: dict) -> None:
 
 
 class Progress:
-    """One line per epoch of any member: which, how far, how long so far and still to go."""
+    """One line per epoch of any training: which, how far, how long so far and still to go."""
 
-    def __init__(self, members: int, max_epochs: int, jobs: int):
-        self.members, self.max_epochs = members, max_epochs
+    def __init__(self, names: list[str], max_epochs: int, jobs: int):
+        self.names, self.members, self.max_epochs = names, len(names), max_epochs
         self.start, self.epochs_done, self.finished = time.monotonic(), 0, {}
-        print(f"members: {members}, {jobs} at once (one process and one thread each)", flush=True)
+        print(f"trainings: {self.members}, {jobs} at once (one process and one thread each)", flush=True)
 
     def epoch(self, member: int, epoch: int, logs: dict) -> None:
         self.epochs_done += 1
@@ -71,13 +72,13 @@ class Progress:
         total = sum(self.finished.values()) + expected * (self.members - len(self.finished))
         left = max(total - self.epochs_done, 0) * elapsed / self.epochs_done
         figures = ", ".join(f"{key} {logs[key]:.4f}" for key in ("loss", "val_accuracy", "val_macro_f1") if key in logs)
-        print(f"member {member + 1} of {self.members}, epoch {epoch + 1}: {figures}; "
+        print(f"{self.names[member]}, epoch {epoch + 1}: {figures}; "
               f"{_minutes(elapsed)} elapsed, {'about' if self.finished else 'at most'} {_minutes(left)} left",
               flush=True)
 
     def done(self, member: int, history: dict) -> None:
         self.finished[member] = len(history["loss"])
-        print(f"member {member + 1} of {self.members}: stopped after {self.finished[member]} epochs, "
+        print(f"{self.names[member]}: stopped after {self.finished[member]} epochs, "
               f"kept epoch {history['kept_epoch']}", flush=True)
 
 
@@ -94,7 +95,7 @@ def _member_process(pickled_member: bytes, member: int, arithmetic: str, events,
         result = ("done", member, pickle.loads(pickled_member)(member))
     except Exception as error:  # raised again in the parent, with this process's traceback
         if not isinstance(error, PipelineError):  # (a person's mistake says only what to fix)
-            error.add_note(f"in member {member + 1}'s process:\n{traceback.format_exc().rstrip()}")
+            error.add_note(f"in training {member + 1}'s process:\n{traceback.format_exc().rstrip()}")
         try:
             pickle.dumps(error)
         except Exception:
@@ -103,15 +104,17 @@ def _member_process(pickled_member: bytes, member: int, arithmetic: str, events,
     events.put(result)
 
 
-def run_members(train_member, members: int, max_epochs: int, arithmetic: str, log_epoch=None) -> list:
-    """`train_member(member)`'s results for members 0, 1, ..., each run in a spawned process
-    (member_jobs() at once); it returns (..., history) with history's "loss" and "kept_epoch".
-    `log_epoch(logs)` gets the first member's epochs.
+def run_members(train_member, names: list[str], max_epochs: int, arithmetic: str, log_epoch=None) -> list:
+    """`train_member(i)`'s results for the trainings i = 0, 1, ... named `names` (in the
+    progress lines), each run in a spawned process (member_jobs() at once); it returns
+    (..., history) with history's "loss" and "kept_epoch". `log_epoch(logs)` gets the
+    first training's epochs.
 
     A process per member, started as another ends (a ProcessPoolExecutor would replace each
     ended worker with a fresh one, which imports TensorFlow only to be stopped)."""
+    members = len(names)
     jobs = member_jobs(members)
-    progress = Progress(members, max_epochs, jobs)
+    progress = Progress(names, max_epochs, jobs)
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
     pickled_member = pickle.dumps(train_member)
@@ -130,7 +133,7 @@ def run_members(train_member, members: int, max_epochs: int, arithmetic: str, lo
                 # A process that ended with nothing left to say died (killed, out of memory, ...)
                 dead = [m for m, process in running.items() if process.exitcode is not None]
                 if dead and events.empty():
-                    raise PipelineError(f"member {dead[0] + 1}'s process ended (exit code "
+                    raise PipelineError(f"{names[dead[0]]}'s process ended (exit code "
                                         f"{running[dead[0]].exitcode}) before its training did") from None
                 continue
             kind, member, content = event

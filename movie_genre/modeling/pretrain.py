@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from movie_genre.errors import PipelineError
 from movie_genre.modeling.batching import LengthBatches
-from movie_genre.modeling.build import build_classifier, logits
+from movie_genre.modeling.build import build_classifier, learned_rows, logits
 from movie_genre.modeling.optimizers import make_optimizer
 from movie_genre.pretraining import (
     BATCH_SIZE,
@@ -71,7 +71,7 @@ def pretrain(params: dict, n_words: int, vectors, texts, labels: np.ndarray, hel
     x, lengths = texts
     fit = np.setdiff1d(np.arange(len(labels)), held_out)
     keras.utils.set_random_seed(params["seed"])
-    model, trainer = pretraining_model(params, n_words, labels.shape[1], vectors, int(x[fit].max()) + 1)
+    model, trainer = pretraining_model(params, n_words, labels.shape[1], vectors, learned_rows(x[fit]))
     batches = LengthBatches(x[fit], lengths[fit], labels[fit], labels.shape[1], BATCH_SIZE, params["seed"])
     start = time.monotonic()
     for epoch in range(params["epochs"]):

@@ -112,14 +112,38 @@ def predict_texts(model: keras.Model, plots, titles=None, batch_size: int = 256)
     longest text.
     """
     plots = list(plots)
+    if not plots:
+        return np.zeros((0, len(genre_names(model))), dtype=np.float32)
+    return _predict(_forward(model), plots, titles, batch_size)[0]
+
+
+def predict_paths(model: keras.Model, plots, titles=None, batch_size: int = 256) -> list[np.ndarray]:
+    """Each path's output before the blend, as predict_texts gives the model's: the members'
+    probabilities, then (if there is one) the wide path's scores."""
+    return _predict(_forward(path_outputs(model)), plots, titles, batch_size)
+
+
+def path_outputs(model: keras.Model) -> keras.Model:
+    """A saved model's paths before they are pooled: [members' probabilities, wide scores]
+    (the second absent without a wide path)."""
+    inputs = model.get_layer(layers.BLEND).input
+    return keras.Model(model.inputs, list(inputs) if isinstance(inputs, list | tuple) else [inputs])
+
+
+def _predict(forward, plots, titles, batch_size: int) -> list[np.ndarray]:
+    plots = list(plots)
     titles = [""] * len(plots) if titles is None else list(titles)
     if len(titles) != len(plots):
         raise ValueError(f"{len(titles)} titles for {len(plots)} plots")
-    forward = _forward(model)
     order = np.argsort([len(title) + len(plot) for title, plot in zip(titles, plots)], kind="stable")
-    probabilities = np.zeros((len(plots), len(genre_names(model))), dtype=np.float32)
+    outputs = None
     for start in range(0, len(plots), batch_size):
         rows = order[start : start + batch_size]
         batch = {"title": tf.constant([titles[i] for i in rows]), "plot": tf.constant([plots[i] for i in rows])}
-        probabilities[rows] = forward(batch).numpy()
-    return probabilities
+        got = forward(batch)
+        got = list(got) if isinstance(got, list | tuple) else [got]
+        if outputs is None:
+            outputs = [np.zeros((len(plots), part.shape[1]), dtype=np.float32) for part in got]
+        for output, part in zip(outputs, got):
+            output[rows] = part.numpy()
+    return outputs

@@ -25,9 +25,10 @@ PARAMS = {
     "patience": Param(int, low=1),
     "arithmetic": Param(str, choices=runtime.ARITHMETIC),
     "members": Param(int, low=1),
-    "wide_weight": Param(float, low=0, high=1),
-    "wide_max_ngrams": Param(int, low=1),
+    "wide": Param(str, choices=("linear_svc", "softmax", "none")),
+    "wide_C": Param(float, low=0, exclusive=True),
     "wide_l2": Param(float, low=0, exclusive=True),
+    "wide_max_ngrams": Param(int, low=1),
     "seed": Param(int, low=0),
 }
 

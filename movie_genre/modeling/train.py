@@ -1,23 +1,31 @@
-"""Training: classifiers fitted on the training split, stopped early on the validation split,
-averaged when there are several (train.members), and calibrated on the same split.
+"""Training: every choice made on out-of-fold predictions over all the training rows, then
+the saved model fitted on every row.
 
-`train()` takes arrays and params and returns the text model and its validation
-figures; stages/train.py does the reading and writing around it. Each member
-trains in a process of its own (modeling/members.py).
+1. fit_folds: for each fold (tokenize.folds), train.members classifiers train on the
+   other folds and stop early on it; each predicts the fold it did not see.
+2. fit_wide_folds: the same for the wide path (modeling/wide.py).
+3. calibration.fit_scales pools the two paths' out-of-fold predictions by their
+   likelihood: softmax(a log p + c s), the blend and the calibration in one.
+4. fit_final: the members train on every row for refit_epochs() epochs, the wide
+   path on every row; assembled with the scales into the text model that is saved.
+
+`train()` takes arrays and params and returns the text model and its out-of-fold
+figures; stages/train.py does the reading and writing around it. Each classifier
+trains in a process of its own (modeling/members.py), as many at once as cores.
 """
 
 import functools
+from dataclasses import dataclass
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from movie_genre import glove, runtime
-from movie_genre.calibration import fit_temperature, with_temperature
+from movie_genre.calibration import calibration_figures, fit_scales, log_probabilities, pooled, scales_loss
 from movie_genre.errors import PipelineError
 from movie_genre.modeling.batching import LengthBatches, class_weights
-from movie_genre.modeling.build import build_classifier, build_text_model
-from movie_genre.modeling.layers import blend
+from movie_genre.modeling.build import build_classifier, build_text_model, learned_rows
 from movie_genre.modeling.members import report_epoch, run_members
 from movie_genre.modeling.optimizers import training_model
 from movie_genre.modeling.pretrain import start_from_encoder
@@ -28,6 +36,57 @@ from movie_genre.scoring import score
 from movie_genre.vocabulary import RESERVED, embedding_matrix
 
 MEMBER_SEED_STEP = 1000  # member i trains with seed + 1000 i: one member is the plain seed
+FOLD_SEED_STEP = 1  # fold f's member i: seed + 1000 i + (f + 1); the final fit has no offset
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The training rows as tokenize wrote them: padded word ids, lengths, labels, each
+    row's fold (vocabulary.NEVER_HELD: in every fit), and (for the wide path) cleaned texts."""
+
+    ids: np.ndarray
+    lengths: np.ndarray
+    labels: np.ndarray
+    folds: np.ndarray
+    texts: list | None = None
+
+    @property
+    def n_folds(self) -> int:
+        return int(self.folds.max()) + 1
+
+    def part(self, rows: np.ndarray) -> tuple:
+        return self.ids[rows], self.lengths[rows], self.labels[rows]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One classifier to train: on every fold but `fold` (stopping early on it), or with fold
+    None on every row for `epochs` epochs."""
+
+    member: int
+    fold: int | None = None
+    epochs: int | None = None
+
+    def seed(self, params: dict) -> int:
+        offset = 0 if self.fold is None else FOLD_SEED_STEP * (self.fold + 1)
+        return params["seed"] + MEMBER_SEED_STEP * self.member + offset
+
+    def describe(self, params: dict, n_folds: int) -> str:
+        where = "final fit" if self.fold is None else f"fold {self.fold + 1} of {n_folds}"
+        return where + (f", member {self.member + 1}" if params["members"] > 1 else "")
+
+
+@dataclass
+class FoldPredictions:
+    """Each held row's out-of-fold probabilities (members averaged), and per fit (fold by fold,
+    member by member) its kept epoch, its held rows' probabilities after every epoch and
+    its weights; and the epochs run in all."""
+
+    probabilities: np.ndarray
+    kept_epochs: list[int]
+    epochs_run: int
+    per_epoch: list
+    weights: list
 
 
 def predicted_probabilities(classifier: keras.Model, batches: LengthBatches) -> np.ndarray:
@@ -38,30 +97,32 @@ def predicted_probabilities(classifier: keras.Model, batches: LengthBatches) -> 
 
 
 class ReportEpochs(keras.callbacks.Callback):
-    """In a member's process: each epoch's logs to the parent, for its progress line."""
+    """In a training's process: each epoch's logs to the parent, for its progress line."""
 
-    def __init__(self, member: int):
+    def __init__(self, task: int):
         super().__init__()
-        self.member = member
+        self.task = task
 
     def on_epoch_end(self, epoch, logs=None):
-        report_epoch(self.member, epoch, logs)
+        report_epoch(self.task, epoch, logs)
 
 
-class ValidationScores(keras.callbacks.Callback):
-    """Scores the validation split once an epoch, from one pass over it: val_loss (the
-    training loss's cross-entropy, label smoothing included, unweighted), val_accuracy and
-    val_macro_f1, for early stopping and the curves (Keras' own validation would be a
-    second pass)."""
+class HeldScores(keras.callbacks.Callback):
+    """Scores the held fold once an epoch, from one pass over it: val_loss (the training
+    loss's cross-entropy, label smoothing included, unweighted), val_accuracy and
+    val_macro_f1, for early stopping and the curves; keeps each epoch's probabilities."""
 
     def __init__(self, classifier: keras.Model, batches: LengthBatches, label_smoothing: float):
         super().__init__()
         self.classifier, self.batches, self.label_smoothing = classifier, batches, label_smoothing
+        self.per_epoch = []
 
     def on_epoch_end(self, epoch, logs=None):
         from sklearn.metrics import f1_score
 
-        probabilities = predicted_probabilities(self.classifier, self.batches).astype(np.float64)
+        probabilities = predicted_probabilities(self.classifier, self.batches)
+        self.per_epoch.append(probabilities)
+        probabilities = probabilities.astype(np.float64)
         labels, n_genres = self.batches.labels, self.batches.n_genres
         targets = np.eye(n_genres)[labels] * (1 - self.label_smoothing) + self.label_smoothing / n_genres
         clipped = np.clip(probabilities, 1e-7, 1 - 1e-7)  # as Keras clips probabilities
@@ -72,30 +133,35 @@ class ValidationScores(keras.callbacks.Callback):
 
 
 def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: int, n_genres: int,
-                   train_set, val_batches: LengthBatches, callbacks=(), encoder=None):
-    """Train with `seed` until validation stops improving; returns the classifier with the
-    kept epoch's weights, and the history (its "kept_epoch" from 1).
+                   train_set, held_batches: LengthBatches | None = None, epochs: int | None = None,
+                   callbacks=(), encoder=None):
+    """Train with `seed`: until the held rows stop improving (their best epoch's weights kept),
+    or with no held rows for `epochs` epochs. Returns the classifier and the history (its
+    "kept_epoch" from 1, and under "per_epoch" the held rows' probabilities after each epoch).
 
     `encoder` (train.encoder: pretrained): the pretrain stage's weights by path.
     """
     keras.utils.set_random_seed(seed)
     train_x, train_len, train_y = train_set
     row_weights = class_weights(train_y, n_genres, params["class_weight_power"])[train_y]
-    # Ids above the largest in the training rows never get a gradient: they stay fixed.
-    classifier = build_classifier(n_words, n_genres, params, word_vectors, int(train_x.max()) + 1, name=name)
+    classifier = build_classifier(n_words, n_genres, params, word_vectors, learned_rows(train_x), name=name)
     if encoder is not None:
         start_from_encoder(classifier, encoder, "the pretrained encoder")
     train_batches = LengthBatches(train_x, train_len, train_y, n_genres, params["batch_size"], seed, row_weights)
-    monitor = params["monitor"]
-    stopping = keras.callbacks.EarlyStopping(
-        monitor=monitor, mode="min" if monitor == "val_loss" else "max",
-        patience=params["patience"], restore_best_weights=True, verbose=0,
-    )
-    scores = ValidationScores(classifier, val_batches, params["label_smoothing"])
-    history = training_model(classifier, params, params["epochs"] * len(train_batches)).fit(
-        train_batches, epochs=params["epochs"], callbacks=[scores, stopping, *callbacks], verbose=0,
+    epochs = params["epochs"] if held_batches is not None else epochs
+    extra = []
+    if held_batches is not None:
+        monitor = params["monitor"]
+        held = HeldScores(classifier, held_batches, params["label_smoothing"])
+        extra = [held, keras.callbacks.EarlyStopping(
+            monitor=monitor, mode="min" if monitor == "val_loss" else "max",
+            patience=params["patience"], restore_best_weights=True, verbose=0,
+        )]
+    history = training_model(classifier, params, epochs * len(train_batches)).fit(
+        train_batches, epochs=epochs, callbacks=[*extra, *callbacks], verbose=0,
     ).history
-    history["kept_epoch"] = kept_epoch(params, history)
+    history["kept_epoch"] = kept_epoch(params, history) if held_batches is not None else epochs
+    history["per_epoch"] = extra[0].per_epoch if extra else []
     return classifier, history
 
 
@@ -109,34 +175,115 @@ def member_name(params: dict, member: int) -> str:
     return "classifier" if params["members"] == 1 else f"classifier_{member + 1}"
 
 
-def _train_member(member: int, params: dict, word_vectors, n_words: int, n_genres: int, train_set, val_set,
-                  encoder):
-    """One member in its own process: its weights, validation probabilities and history."""
+def _train_task(index: int, tasks: list[Task], params: dict, word_vectors, n_words: int, n_genres: int,
+                rows: Rows, encoder):
+    """One classifier in its own process: its weights, its held rows' probabilities (None in
+    the final fit) and its history."""
     tf.config.experimental.enable_op_determinism()
-    val_batches = LengthBatches(*val_set, n_genres, params["batch_size"])
-    classifier, history = fit_classifier(params, params["seed"] + MEMBER_SEED_STEP * member,
-                                         member_name(params, member), word_vectors, n_words, n_genres, train_set,
-                                         val_batches, [ReportEpochs(member)], encoder)
-    return classifier.get_weights(), predicted_probabilities(classifier, val_batches), history
+    task = tasks[index]
+    held_batches = None
+    if task.fold is None:
+        train_set = rows.part(np.arange(len(rows.labels)))
+    else:
+        train_set = rows.part(np.flatnonzero(rows.folds != task.fold))
+        held_batches = LengthBatches(*rows.part(np.flatnonzero(rows.folds == task.fold)), n_genres,
+                                     params["batch_size"])
+    classifier, history = fit_classifier(params, task.seed(params), member_name(params, task.member), word_vectors,
+                                         n_words, n_genres, train_set, held_batches, task.epochs,
+                                         [ReportEpochs(index)], encoder)
+    held = None if held_batches is None else predicted_probabilities(classifier, held_batches)
+    return classifier.get_weights(), held, history
 
 
-def fit_members(params: dict, word_vectors, n_words: int, n_genres: int, train_set, val_set, log_epoch=None,
-                encoder=None):
-    """train.members classifiers (seeds seed, seed + 1000, ...), each in a process of its own;
-    returns them, their validation probabilities averaged, the kept epochs and the epochs run.
-    `log_epoch(logs)` gets the first member's epochs."""
-    train_member = functools.partial(_train_member, params=params, word_vectors=word_vectors, n_words=n_words,
-                                     n_genres=n_genres, train_set=train_set, val_set=val_set, encoder=encoder)
-    results = run_members(train_member, params["members"], params["epochs"], params["arithmetic"], log_epoch)
+def _run(tasks: list[Task], params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, encoder,
+         log_epoch=None):
+    train_task = functools.partial(_train_task, tasks=tasks, params=params, word_vectors=word_vectors,
+                                   n_words=n_words, n_genres=n_genres, rows=rows, encoder=encoder)
+    names = [task.describe(params, rows.n_folds) for task in tasks]
+    return run_members(train_task, names, params["epochs"], params["arithmetic"], log_epoch)
+
+
+def fit_folds(params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, log_epoch=None,
+              encoder=None) -> FoldPredictions:
+    """train.members classifiers per fold, each trained on the other folds and stopped early
+    on its own; the held rows' probabilities (members averaged). `log_epoch(logs)` gets the
+    first fold's first member's epochs."""
+    tasks = [Task(member, fold) for fold in range(rows.n_folds) for member in range(params["members"])]
+    results = _run(tasks, params, word_vectors, n_words, n_genres, rows, encoder, log_epoch)
+    probabilities = np.full((len(rows.labels), n_genres), np.nan, dtype=np.float32)
+    for fold in range(rows.n_folds):
+        held = np.flatnonzero(rows.folds == fold)
+        probabilities[held] = np.mean([p for task, (_, p, _) in zip(tasks, results) if task.fold == fold], axis=0)
+    histories = [history for _, _, history in results]
+    return FoldPredictions(probabilities, [h["kept_epoch"] for h in histories],
+                           sum(len(h["loss"]) for h in histories), [h["per_epoch"] for h in histories],
+                           [weights for weights, _, _ in results])
+
+
+def refit_epochs(kept_epochs: list[int]) -> int:
+    """Epochs for the final fit on every row: the folds' median kept epoch (rounded up).
+    The final fit sees 1/(k-1) more rows a step than a fold did, and as many epochs."""
+    return int(np.ceil(np.median(kept_epochs)))
+
+
+def fit_final_members(params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, epochs: int,
+                      encoder=None):
+    """train.members classifiers on every row for `epochs` epochs (seeds seed, seed + 1000, ...)."""
+    tasks = [Task(member, None, epochs) for member in range(params["members"])]
+    results = _run(tasks, params, word_vectors, n_words, n_genres, rows, encoder)
     classifiers = []
-    for member, (weights, _, _) in enumerate(results):
-        classifier = build_classifier(n_words, n_genres, params, word_vectors, int(train_set[0].max()) + 1,
-                                      name=member_name(params, member))
+    for task, (weights, _, _) in zip(tasks, results):
+        classifier = build_classifier(n_words, n_genres, params, word_vectors, learned_rows(rows.ids),
+                                      name=member_name(params, task.member))
         classifier.set_weights(weights)
         classifiers.append(classifier)
-    averaged = np.mean([probabilities for _, probabilities, _ in results], axis=0)
-    histories = [history for _, _, history in results]
-    return (classifiers, averaged, [h["kept_epoch"] for h in histories], sum(len(h["loss"]) for h in histories))
+    return classifiers
+
+
+def wide_scores(model: keras.Model, texts) -> np.ndarray:
+    return model(tf.constant(np.asarray(texts, dtype=object))).numpy()
+
+
+def fit_wide_folds(params: dict, n_genres: int, rows: Rows) -> np.ndarray:
+    """The wide path's out-of-fold scores: per fold, fitted on the other folds (its n-grams
+    and idf too) and applied to the fold."""
+    scores = np.full((len(rows.labels), n_genres), np.nan, dtype=np.float32)
+    texts = np.asarray(rows.texts, dtype=object)
+    for fold in range(rows.n_folds):
+        fit, held = np.flatnonzero(rows.folds != fold), np.flatnonzero(rows.folds == fold)
+        model = fit_wide(params, texts[fit].tolist(), rows.labels[fit], n_genres)
+        scores[held] = wide_scores(model, texts[held])
+    return scores
+
+
+def figures(probabilities: np.ndarray, labels: np.ndarray, genres: list[str], prefix: str = "") -> dict:
+    """accuracy, macro_f1 and weighted_f1 of the top genre, their keys prefixed."""
+    names = np.array(genres)
+    scores = score(names[labels].tolist(), names[probabilities.argmax(axis=1)].tolist(), genres)
+    return {prefix + key: scores[key] for key in ("accuracy", "macro_f1", "weighted_f1")}
+
+
+def out_of_fold_figures(member_log_p: np.ndarray, wide: np.ndarray | None, labels: np.ndarray, scales: list[float],
+                        genres: list[str]) -> dict:
+    """The pooled model's figures over the held rows, and what each path brings: each alone,
+    its share of the pooled scores' spread, and the likelihood without it."""
+    paths = [member_log_p] if wide is None else [member_log_p, wide]
+    probabilities = pooled(paths, scales)
+    result = figures(probabilities, labels, genres)
+    result.update(calibration_figures(probabilities, labels))
+    result["nll"] = round(scales_loss(paths, labels)(scales)[0], 4)
+    if wide is not None:
+        result.update(figures(member_log_p, labels, genres, "member_"))
+        result.update(figures(wide, labels, genres, "wide_"))
+        # Each path's share of the variance of the pooled scores around each row's mean
+        spread = [float((((t * x) - (t * x).mean(axis=1, keepdims=True)) ** 2).sum()) for t, x in zip(scales, paths)]
+        result["member_share"] = round(spread[0] / sum(spread), 4)
+        result["wide_share"] = round(spread[1] / sum(spread), 4)
+        for name, alone in (("nll_without_wide", member_log_p), ("nll_without_member", wide)):
+            result[name] = round(scales_loss([alone], labels)(fit_scales([alone], labels))[0], 4)
+    result["member_scale"] = scales[0]
+    result["wide_scale"] = scales[1] if wide is not None else 0.0
+    return result
 
 
 def initial_vectors(params: dict, vocabulary: list[str], corpus_vectors=None, encoder=None):
@@ -160,50 +307,42 @@ def initial_vectors(params: dict, vocabulary: list[str], corpus_vectors=None, en
     return matrix
 
 
-def train(params: dict, vocabulary: list[str], genres: list[str], train_set, val_set, stopwords,
-          with_title: bool = False, log_epoch=None, corpus_vectors=None, encoder=None,
-          texts=None) -> tuple[keras.Model, dict]:
-    """Fit train.members classifiers, the wide path (train.wide_weight > 0) and a temperature;
-    return the text model (raw title and plot in) and the validation figures of the
-    averaged, kept epochs blended with the wide path.
+def train(params: dict, vocabulary: list[str], genres: list[str], rows: Rows, stopwords, with_title: bool = False,
+          log_epoch=None, corpus_vectors=None, encoder=None) -> tuple[keras.Model, dict]:
+    """Choose on the out-of-fold predictions, fit on every row; return the text model (raw
+    title and plot in) and the out-of-fold figures (`val` in metrics.json).
 
-    `train_set` and `val_set` are (padded word ids, lengths, labels) as
-    vocabulary.read_sequences gives them, `texts` their rows' cleaned texts (two lists)
-    for the wide path.  `log_epoch(logs)` (DVCLive's) follows
-    the first member, epoch by epoch.  `corpus_vectors` (words, matrix) serve
-    train.embedding=corpus; `encoder` (the pretrain stage's weights by path)
-    train.encoder=pretrained.
+    `rows.texts` must hold the rows' cleaned texts under a wide path (train.wide).
+    `log_epoch(logs)` (DVCLive's) follows the first fold's first member, epoch by epoch.
+    `corpus_vectors` (words, matrix) serve train.embedding=corpus; `encoder` (the pretrain
+    stage's weights by path) train.encoder=pretrained.
     """
     check_params(params)
     runtime.configure(params["arithmetic"])
     tf.config.experimental.enable_op_determinism()
     word_vectors = initial_vectors(params, vocabulary, corpus_vectors, encoder)
-    classifiers, averaged, kept_epochs, epochs_run = fit_members(
-        params, word_vectors, len(vocabulary) + RESERVED, len(genres), train_set, val_set, log_epoch, encoder
-    )
-    labels = val_set[2]
-    names = np.array(genres)
-    wide, wide_scores = None, {}
-    if params["wide_weight"] > 0:
-        fit_texts, val_texts = texts
-        wide = fit_wide(params, fit_texts, train_set[2], len(genres))
-        wide_probabilities = wide(tf.constant(np.asarray(val_texts, dtype=object))).numpy()
-        alone = score(names[labels].tolist(), names[wide_probabilities.argmax(axis=1)].tolist(), genres)
-        wide_scores = {"wide_accuracy": alone["accuracy"], "wide_macro_f1": alone["macro_f1"]}
-        averaged = blend(averaged, wide_probabilities, params["wide_weight"]).numpy()
-    temperature = fit_temperature(averaged, labels)
-    # The averaged (and blended) probabilities of the kept epochs, on the validation split: the
-    # figures to tune by, and the temperature that makes them honest (argmax, so scores, unchanged).
-    validation = score(names[labels].tolist(), names[averaged.argmax(axis=1)].tolist(), genres)
-    del validation["per_genre"]
-    validation.update(wide_scores)
-    validation["best_epoch"] = round(float(np.mean(kept_epochs)), 1) if len(kept_epochs) > 1 else kept_epochs[0]
-    validation["epochs_run"] = epochs_run
-    validation["temperature"] = temperature
-    validation["mean_top1_raw"] = round(float(averaged.max(axis=1).mean()), 4)
-    validation["mean_top1"] = round(float(with_temperature(averaged, temperature).max(axis=1).mean()), 4)
-    text_model = build_text_model(
-        classifiers, vocabulary, stopwords, genres, train_set[0].shape[1], with_title, temperature,
-        wide, params["wide_weight"],
-    )
+    n_words, n_genres = len(vocabulary) + RESERVED, len(genres)
+    folds = fit_folds(params, word_vectors, n_words, n_genres, rows, log_epoch, encoder)
+    held = np.flatnonzero(rows.folds >= 0)
+    labels = rows.labels[held]
+    member_log_p = log_probabilities(folds.probabilities[held])
+    wide, wide_held = None, None
+    if params["wide"] != "none":
+        print(f"wide path ({params['wide']}): {rows.n_folds} fold fits and the final one")
+        wide_held = fit_wide_folds(params, n_genres, rows)[held].astype(np.float64)
+        wide = fit_wide(params, rows.texts, rows.labels, n_genres)
+    scales = fit_scales([member_log_p] if wide is None else [member_log_p, wide_held], labels)
+    epochs = refit_epochs(folds.kept_epochs)
+    print(f"pooled as softmax({scales[0]} log p" + (f" + {scales[1]} s)" if wide is not None else ")")
+          + f"; the final fit: {epochs} epochs on all {len(rows.labels)} rows")
+    classifiers = fit_final_members(params, word_vectors, n_words, n_genres, rows, epochs, encoder)
+
+    validation = out_of_fold_figures(member_log_p, wide_held, labels, scales, genres)
+    validation["rows"] = len(held)
+    validation["folds"] = rows.n_folds
+    validation["best_epoch"] = float(np.median(folds.kept_epochs))
+    validation["final_epochs"] = epochs
+    validation["epochs_run"] = folds.epochs_run + epochs * params["members"]
+    text_model = build_text_model(classifiers, vocabulary, stopwords, genres, rows.ids.shape[1], with_title, wide,
+                                  (scales[0], scales[1] if wide is not None else 0.0))
     return text_model, validation
