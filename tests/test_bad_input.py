@@ -180,6 +180,19 @@ def test_no_input_raises_anything_but_a_clear_error(tmp_path_factory, data, on_e
         assert len(rejects) == sum(ledger.rows_rejected.values())
 
 
+def stage_with_params(tmp_path, stage: str, change):
+    """`python -m stages.STAGE` in tmp_path, with params.yaml's params as `change(params)` leaves them."""
+    import yaml
+
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    change(params)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    return subprocess.run(
+        [sys.executable, "-m", f"stages.{stage}"], cwd=tmp_path, capture_output=True, text=True,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+
+
 # Params are checked before any work.
 @pytest.mark.parametrize(
     "section, text, message",
@@ -204,30 +217,19 @@ def test_no_input_raises_anything_but_a_clear_error(tmp_path_factory, data, on_e
 def test_bad_params_are_named_before_any_work(tmp_path, section, text, message):
     import yaml
 
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    key, value = text.split(": ")
-    if key not in params[section]:
-        del params[section][key + "s"]
-    params[section][key] = yaml.safe_load(value)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    result = subprocess.run(
-        [sys.executable, "-m", f"stages.{section}"], cwd=tmp_path, capture_output=True, text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
+    def change(params):
+        key, value = text.split(": ")
+        if key not in params[section]:
+            del params[section][key + "s"]
+        params[section][key] = yaml.safe_load(value)
+
+    result = stage_with_params(tmp_path, section, change)
     assert result.returncode == 1
     assert result.stderr == f"error: params.yaml: {message}\n"
 
 
 def test_a_retired_param_says_what_replaced_it(tmp_path):
-    import yaml
-
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["train"]["wide_weight"] = 0.95  # an old params.yaml
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.train"], cwd=tmp_path, capture_output=True, text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
+    result = stage_with_params(tmp_path, "train", lambda params: params["train"].update(wide_weight=0.95))
     assert result.returncode == 1
     assert result.stderr == (
         "error: params.yaml: 'train.wide_weight' is retired: the blend of the two paths is fitted on the "
@@ -236,34 +238,21 @@ def test_a_retired_param_says_what_replaced_it(tmp_path):
 
 
 def test_glove_needs_its_own_vector_size(tmp_path):
-    import yaml
-
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["train"].update(embedding="glove", embedding_dim=64)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.train"], cwd=tmp_path, capture_output=True, text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
+    result = stage_with_params(tmp_path, "train",
+                               lambda params: params["train"].update(embedding="glove", embedding_dim=64))
     assert result.returncode == 1
     assert "'train.embedding_dim' is 64; with train.embedding=glove it must be 50" in result.stderr
 
 
 def test_corpus_vectors_must_have_the_embeddings_width(tmp_path):
     import pyarrow as pa
-    import yaml
 
     from movie_genre.files import write_parquet
 
-    params = yaml.safe_load((ROOT / "params.yaml").read_text())
-    params["train"].update(embedding="corpus", embedding_dim=50)
-    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     vectors = pa.FixedSizeListArray.from_arrays(pa.array([0.5] * 16, pa.float32()), 8)
     write_parquet(pa.table({"word": ["hero", "ship"], "vector": vectors}), tmp_path / "data/corpus/word_vectors.parquet")
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.train"], cwd=tmp_path, capture_output=True, text=True,
-        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
-    )
+    result = stage_with_params(tmp_path, "train",
+                               lambda params: params["train"].update(embedding="corpus", embedding_dim=50))
     assert result.returncode == 1
     assert result.stderr == (
         "error: params.yaml: 'train.embedding_dim' is 50; with train.embedding=corpus it must be 8, "
