@@ -23,6 +23,7 @@ WORD_VECTORS_FILE = CORPUS_DIR / "word_vectors.parquet"
 
 MODEL_FILE = Path("models/movie_genre_classification_model.keras")
 ENCODER_FILE = Path("models/pretrained_encoder.npz")
+MODEL_CARD_FILE = Path("models/MODEL_CARD.md")  # committed: Hugging Face's model card, from metrics/
 SERVING_DIR = Path("models/serving")  # the SavedModel, version 1 in 1/ (TensorFlow Serving's layout)
 
 METRICS_DIR = Path("metrics")

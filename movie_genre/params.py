@@ -53,6 +53,10 @@ RETIRED = {
                          "'train.wide: linear_svc' (or none: no wide path) instead",
 }
 
+RENAMED_VALUES = {  # "section.key": {old value: new value}, said old to new
+    "train.encoder": {"word_vectors": "fresh"},
+}
+
 
 def load_params(section: str, schema: dict[str, Param], path: Path = PARAMS_FILE) -> dict:
     """Return one section of params.yaml, checked against `schema` before any work."""
@@ -68,6 +72,10 @@ def load_params(section: str, schema: dict[str, Param], path: Path = PARAMS_FILE
             close = difflib.get_close_matches(key, schema, n=1)
             hint = f"did you mean '{section}.{close[0]}'?" if close else f"known keys: {', '.join(schema)}"
             raise PipelineError(f"{path}: unknown param '{section}.{key}'; {hint}")
+    for key, renamed in RENAMED_VALUES.items():
+        old = values.get(key.partition(".")[2]) if key.startswith(f"{section}.") else None
+        if isinstance(old, str) and old in renamed:
+            raise PipelineError(f"{path}: '{key}: {old}' is renamed; write '{key}: {renamed[old]}' (the same setting)")
     for key, rule in schema.items():
         if key not in values:
             raise PipelineError(f"{path}: missing param '{section}.{key}'; it {rule.problem(None)}")

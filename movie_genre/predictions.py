@@ -71,8 +71,9 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else " " for c in text)
 
 
-def answers(texts, ranked, empty: set[int]) -> tuple[list[str], list[str]]:
-    """For plots typed on the command line: the lines to print, and the notes for stderr."""
+def answers(texts, ranked, empty: set[int], details=None) -> tuple[list[str], list[str]]:
+    """For plots typed on the command line: the lines to print, and the notes for stderr.
+    `details`, if given, holds more lines for each plot, printed after its genres."""
     lines, notes = [], []
     for number, (text, row) in enumerate(zip(texts, ranked), 1):
         shown = printable(text)
@@ -85,6 +86,8 @@ def answers(texts, ranked, empty: set[int]) -> tuple[list[str], list[str]]:
         elif row[0][1] < UNSURE_BELOW:
             lines.append(f"  unsure: no genre reaches {UNSURE_BELOW:.0%}, so no answer")
         lines += [f"  {genre:<12} {probability:6.1%}" for genre, probability in row]
+        if details:
+            lines += details[number - 1]
     return lines, notes
 
 

@@ -2,6 +2,7 @@
 
     python scripts/fold_sweep.py [--cache DIR] [--seeds 42 43 44 45 46]
     python scripts/fold_sweep.py --baseline      # the baseline stage's out-of-fold figures on the same folds
+    python scripts/fold_sweep.py --refit-rule    # the final fit's epoch rule, from the cached folds only
 
 For each seed s (tokenize.seed and train.seed both s): the members of the 5 folds and
 the final fit on every row, as the train stage trains them (cached in DIR: the
@@ -43,6 +44,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/fold_sweep"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[42, 43, 44, 45, 46])
     parser.add_argument("--baseline", action="store_true", help="only the baseline's out-of-fold figures")
+    parser.add_argument("--refit-rule", action="store_true",
+                        help="only the refit rules' calibration, from the cached folds (no training)")
     args = parser.parse_args()
     all_params = yaml.safe_load(config.PARAMS_FILE.read_text())
     if args.baseline:
@@ -53,6 +56,9 @@ def main() -> None:
         import tensorflow  # noqa: F401
     args.cache.mkdir(parents=True, exist_ok=True)
     rows = {seed: seed_rows(all_params, seed) for seed in args.seeds}
+    if args.refit_rule:
+        print_refit_rules({seed: refit_rules(all_params, seed, rows[seed], args.cache) for seed in args.seeds})
+        return
     results = {seed: run_seed(all_params, seed, rows[seed], args.cache) for seed in args.seeds}
     print_tables(results)
 
@@ -81,7 +87,7 @@ def members(all_params: dict, seed: int, rows, cache: Path):
     vectors = initial_vectors(params, vocabulary, read_vectors(config.WORD_VECTORS_FILE))
     n_words = len(vocabulary) + RESERVED
     folds = fit_folds(params, vectors, n_words, 27, rows)
-    epochs = refit_epochs(folds.kept_epochs)
+    epochs = refit_epochs(folds.kept_epochs, rows.fit_share)
     [final] = fit_final_members(params, vectors, n_words, 27, rows, epochs)
     result = {"folds": folds, "epochs": epochs, "final": final.get_weights()}
     path.write_bytes(pickle.dumps(result))
@@ -92,7 +98,7 @@ def run_seed(all_params: dict, seed: int, rows, cache: Path) -> dict:
     from movie_genre.calibration import fit_scales, log_probabilities, pooled
     from movie_genre.modeling.build import build_classifier, build_text_model, learned_rows
     from movie_genre.modeling.saving import predict_paths
-    from movie_genre.modeling.train import figures, fit_wide_folds, out_of_fold_figures
+    from movie_genre.modeling.train import figures, final_wide_params, fit_wide_folds, out_of_fold_figures
     from movie_genre.modeling.wide import fit_wide
 
     fitted = members(all_params, seed, rows, cache)
@@ -136,7 +142,7 @@ def run_seed(all_params: dict, seed: int, rows, cache: Path) -> dict:
             wide_oof = fit_wide_folds(candidate, len(genres), rows).astype(np.float64)
             scales = fit_scales([log_p, wide_oof], rows.labels)
             figs = out_of_fold_figures(log_p, wide_oof, rows.labels, scales, genres)
-            wide = fit_wide(candidate, rows.texts, rows.labels, len(genres))
+            wide = fit_wide(final_wide_params(candidate, rows.fit_share), rows.texts, rows.labels, len(genres))
             model = build_text_model(member, vocabulary, stopwords, genres, max_len, False, wide, scales)
             member_p, wide_s = predict_paths(model, outside)
             outside_p = pooled([log_probabilities(member_p), wide_s.astype(np.float64)], scales)
@@ -146,6 +152,59 @@ def run_seed(all_params: dict, seed: int, rows, cache: Path) -> dict:
         result["candidates"][name] = figs
         print(f"seed {seed}, {name}: {json.dumps(figs)}", flush=True)
     return result
+
+
+# name: (the fold members' epoch with as many optimizer steps as the final fit, from the kept
+# epochs and k; the factor on the fold fits' wide_C with as much weight on each row's hinge loss)
+REFIT_RULES = {
+    "each fold's kept epoch, C (the scales' own rows)": (lambda kept, k: list(kept), lambda k: 1.0),
+    "epochs: median kept; C as given (the final fit: k/(k-1) as many steps, C per row)":
+        (lambda kept, k: [int(round(np.median(kept) * k / (k - 1)))] * len(kept), lambda k: k / (k - 1)),
+    "epochs: median kept; C x (k-1)/k": (lambda kept, k: [int(round(np.median(kept) * k / (k - 1)))] * len(kept),
+                                         lambda k: 1.0),
+    "steps: median kept x (k-1)/k epochs; C as given": (lambda kept, k: [int(np.median(kept))] * len(kept),
+                                                        lambda k: k / (k - 1)),
+    "steps: median kept x (k-1)/k epochs; C x (k-1)/k": (lambda kept, k: [int(np.median(kept))] * len(kept),
+                                                         lambda k: 1.0),
+}
+
+
+def refit_rules(all_params: dict, seed: int, rows, cache: Path) -> dict:
+    """The final fit cannot be scored on the rows it trained on. Its stand-in: each fold's
+    member at the epoch with as many optimizer steps as the final fit under a rule, and
+    each fold's LinearSVC with C scaled to weigh a row's hinge loss as the final fit
+    does (liblinear's C multiplies a sum over rows), pooled at the scales fitted on the
+    folds as the stage fits them. Either path fitted harder sharpens the pooled model."""
+    from movie_genre.calibration import calibration_figures, fit_scales, log_probabilities, pooled
+    from movie_genre.modeling.train import figures, fit_wide_folds
+
+    folds = members(all_params, seed, rows, cache)["folds"]
+    genres = json.loads(config.GENRES_FILE.read_text(encoding="utf-8"))
+    params = {**all_params["train"], "seed": seed}
+    k = rows.n_folds
+    wide = {factor: fit_wide_folds({**params, "wide_C": params["wide_C"] * factor}, len(genres), rows)
+            .astype(np.float64) for factor in {c(k) for _, c in REFIT_RULES.values()}}
+    scales = fit_scales([log_probabilities(folds.probabilities), wide[1.0]], rows.labels)
+    result = {}
+    for name, (epochs, c_factor) in REFIT_RULES.items():
+        member = np.empty_like(folds.probabilities)
+        for fold, epoch in enumerate(epochs(folds.kept_epochs, k)):
+            per_epoch = folds.per_epoch[fold]
+            member[rows.folds == fold] = per_epoch[min(epoch, len(per_epoch)) - 1]
+        p = pooled([log_probabilities(member), wide[c_factor(k)]], scales)
+        result[name] = {**figures(p, rows.labels, genres), **calibration_figures(p, rows.labels)}
+        print(f"seed {seed}, {name}: {json.dumps(result[name])}", flush=True)
+    return result
+
+
+def print_refit_rules(results: dict) -> None:
+    seeds = list(results)
+    keys = ("accuracy", "macro_f1", "ece", "mean_top1")
+    print(f"\n### The final fit's rule, its stand-in pooled out of fold, seeds {', '.join(map(str, seeds))}\n")
+    print("| fold members at | " + " | ".join(keys) + " |")
+    print("|---|" + "---|" * len(keys))
+    for name in REFIT_RULES:
+        print(f"| {name} | " + " | ".join(summary([results[s][name][k] for s in seeds]) for k in keys) + " |")
 
 
 def print_baseline(all_params: dict, seeds: list[int]) -> None:

@@ -22,13 +22,13 @@ def main() -> None:
     args = parser.parse_args()
     runtime.configure()
     with runtime.quiet_start_up():
-        from movie_genre.modeling.saving import genre_names, load_model, predict_paths, predict_texts
+        from movie_genre.modeling.saving import genre_names, load_model, predict_with_paths
 
         model = load_model(args.model)
         genres = np.array(genre_names(model))
         texts, genre_sets = imdb_texts(config.DESCRIPTIONS_FILE, genres.tolist())
-        outputs = {"model": predict_texts(model, texts)}
-        paths = predict_paths(model, texts)
+        probabilities, *paths = predict_with_paths(model, texts)
+    outputs = {"model": probabilities}
     if len(paths) > 1:
         outputs.update({"member alone": paths[0], "wide path alone": paths[1]})
     print(f"{len(texts)} IMDb-sourced texts; any-genre hit of the top genre:")

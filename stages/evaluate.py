@@ -23,13 +23,12 @@ def main() -> None:
     runtime.configure()
     test = pq.read_table(config.PARSED_DIR / "test.parquet", columns=["genre", "title", "plot"])
     with runtime.quiet_start_up():
-        from movie_genre.modeling.saving import genre_names, load_model, predict_paths, predict_texts
+        from movie_genre.modeling.saving import genre_names, load_model, predict_with_paths
 
         model = load_model(config.MODEL_FILE)
         genres = genre_names(model)
         plots, titles = test["plot"].to_pylist(), test["title"].to_pylist()
-        probabilities = predict_texts(model, plots, titles)
-        paths = predict_paths(model, plots, titles)
+        probabilities, *paths = predict_with_paths(model, plots, titles)
     names = np.array(genres)
     predicted = names[probabilities.argmax(axis=1)].tolist()
     true = test["genre"].to_pylist()

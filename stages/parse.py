@@ -4,6 +4,7 @@
 """
 
 import json
+from collections import Counter
 
 import pyarrow.compute as pc
 
@@ -24,6 +25,8 @@ def main() -> None:
     rejects = [json.dumps(vars(r), ensure_ascii=False) for r in train_rejects + test_rejects]
     write_text(config.REJECTS_FILE, "".join(line + "\n" for line in rejects))
     ledger = {config.TRAIN_FILE.name: vars(train_ledger), config.TEST_FILE.name: vars(test_ledger)}
+    for table, counts in ((train, ledger[config.TRAIN_FILE.name]), (test, ledger[config.TEST_FILE.name])):
+        counts["genres"] = dict(sorted(Counter(table["genre"].to_pylist()).items()))  # accepted rows by genre
     write_text(config.PARSE_LEDGER_FILE, json.dumps(ledger, indent=2, sort_keys=True) + "\n")
     for name, counts in ledger.items():
         print(f"{name}: {counts['rows_accepted']} rows accepted, "

@@ -237,6 +237,13 @@ def test_a_retired_param_says_what_replaced_it(tmp_path):
     )
 
 
+def test_a_renamed_value_says_its_new_name(tmp_path):
+    result = stage_with_params(tmp_path, "train", lambda params: params["train"].update(encoder="word_vectors"))
+    assert result.returncode == 1
+    assert result.stderr == ("error: params.yaml: 'train.encoder: word_vectors' is renamed; "
+                             "write 'train.encoder: fresh' (the same setting)\n")
+
+
 def test_glove_needs_its_own_vector_size(tmp_path):
     result = stage_with_params(tmp_path, "train",
                                lambda params: params["train"].update(embedding="glove", embedding_dim=64))

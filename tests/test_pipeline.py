@@ -12,8 +12,9 @@ from conftest import ROOT, dvc, run, stages_run
 
 pytestmark = pytest.mark.slow
 
-STAGES = ["parse", "clean", "tokenize", "corpus", "word_vectors", "pretrain", "train", "evaluate", "baseline", "predict",
-          "export"]
+STAGES = ["parse", "clean", "tokenize", "corpus", "word_vectors", "pretrain", "train", "evaluate", "baseline", "card",
+          "predict", "export"]
+IN_GIT = {"baseline", "card"}  # stages whose outputs are all in git: a fresh clone holds them up to date
 FIGURES = ("accuracy", "macro_f1", "weighted_f1")
 # Where this CPU computes the committed arithmetic fingerprint the outputs are byte for byte
 # the committed ones; elsewhere (ARM, or a CPU the pins do not cover) only this close.
@@ -40,9 +41,9 @@ def same_arithmetic():
 
 
 def test_repro_runs_every_stage_and_writes_every_output(repo, first_run):
-    # A fresh clone holds baseline's outputs in git, up to date: DVC need not rerun it.
-    assert sorted(stages_run(first_run)) == sorted(set(STAGES) - {"baseline"})
-    assert "Stage 'baseline' didn't change, skipping" in first_run
+    # A fresh clone holds baseline's and card's outputs in git, up to date: DVC need not rerun them.
+    assert sorted(stages_run(first_run)) == sorted(set(STAGES) - IN_GIT)
+    assert all(f"Stage '{stage}' didn't change, skipping" in first_run for stage in IN_GIT)
     assert stages_run(first_run).index("train") < stages_run(first_run).index("evaluate")
     dvc_yaml = yaml.safe_load((repo / "dvc.yaml").read_text())
     for stage in dvc_yaml["stages"].values():
@@ -66,7 +67,7 @@ def test_metrics_have_the_promised_shape(repo, first_run):
     assert val["member_scale"] > 0 and val["wide_scale"] > 0 and 0 <= metrics["test"]["ece"] <= 1
     assert val["member_share"] + val["wide_share"] == pytest.approx(1, abs=1e-3)
     assert val["nll"] < min(val["nll_without_wide"], val["nll_without_member"])  # each path adds to the pool
-    assert 1 <= val["best_epoch"] <= val["final_epochs"] < val["epochs_run"]
+    assert 1 <= val["final_epochs"] <= val["best_epoch"] and val["final_epochs"] < val["epochs_run"]
     per_genre = json.loads((repo / "metrics/per_genre.json").read_text())
     assert len(per_genre) == 27
     assert sum(g["support"] for g in per_genre.values()) == 3670
@@ -76,6 +77,8 @@ def test_metrics_have_the_promised_shape(repo, first_run):
     ledger = json.loads((repo / "metrics/parse.json").read_text())
     for counts in ledger.values():
         assert counts["lines_read"] == counts["rows_accepted"] + sum(counts["rows_rejected"].values()) + counts["blank_lines"]
+        assert sum(counts["genres"].values()) == counts["rows_accepted"]
+    assert ledger["test_data_solution.txt"]["genres"] == {genre: g["support"] for genre, g in per_genre.items()}
 
 
 def test_the_corpus_ledger_accounts_for_every_description(repo, first_run):
@@ -165,11 +168,12 @@ def test_a_train_param_reruns_only_train_and_what_reads_the_model_and_old_params
     defaults = yaml.safe_load((repo / "params.yaml").read_text())["train"]
     default_epochs, default_members = defaults["epochs"], defaults["members"]  # changed for a short, small run
     output = dvc(repo, "exp", "run", "-S", "train.epochs=1", "-S", "train.members=1", "-S", "train.lstm_units=8")
-    assert sorted(stages_run(output)) == ["evaluate", "export", "predict", "train"]
+    assert sorted(stages_run(output)) == ["card", "evaluate", "export", "predict", "train"]
     assert json.loads((repo / "metrics/training/metrics.json").read_text())["step"] == 0  # one epoch
     output = dvc(repo, "exp", "run", "-S", f"train.epochs={default_epochs}", "-S", f"train.members={default_members}",
                  "-S", f"train.lstm_units={defaults['lstm_units']}")
-    assert stages_run(output) == ["evaluate"]  # its metrics live in git, so DVC never run-caches it
+    # Their outputs live in git, so DVC never run-caches evaluate or card
+    assert stages_run(output) == ["evaluate", "card"]
     assert "Stage 'train' is cached - skipping run" in output
 
 

@@ -111,6 +111,24 @@ def test_a_member_process_that_cannot_start_stops_the_run_with_its_own_error(mon
         run_members(print, ["fold 1 of 2", "fold 2 of 2"], 5, "native")
 
 
+def test_the_final_fit_repeats_the_folds_steps_and_their_weight_per_row():
+    from movie_genre.modeling.train import Rows, final_wide_params, refit_epochs
+    from movie_genre.vocabulary import NEVER_HELD
+
+    five = Rows(np.zeros((10, 2)), np.ones(10), np.zeros(10, int), np.repeat(np.arange(5), 2))
+    assert five.fit_share == pytest.approx(0.8)
+    held_once = Rows(np.zeros((10, 2)), np.ones(10), np.zeros(10, int), np.array([0] + [NEVER_HELD] * 9))
+    assert held_once.fit_share == pytest.approx(0.9)  # folds: 1, one row held
+    # The folds' median kept epoch, 16, on 80% of the rows: 12.8 epochs' steps on all of them
+    assert refit_epochs([15, 16, 17, 16, 17], 0.8) == 13
+    assert refit_epochs([1, 1, 2], 0.5) == 1  # never none
+    params = {"wide": "linear_svc", "wide_C": 0.3, "wide_l2": 0.001}
+    assert final_wide_params(params, 0.8) == {**params, "wide_C": 0.3 * 0.8}
+    assert params["wide_C"] == 0.3  # the stage's params untouched
+    softmax = {**params, "wide": "softmax"}
+    assert final_wide_params(softmax, 0.8) == softmax  # a mean loss weighs a row the same on any count
+
+
 TRAIN_ON_TOY_ROWS = r"""
 import json, sys
 import numpy as np, yaml
@@ -165,3 +183,4 @@ def test_train_chooses_out_of_fold_and_fits_the_saved_model_on_every_row():
     # The saved member trained on every row: even the word only a held row holds has a learned embedding row
     assert out["learned_rows"] == out["largest_id"] + 1
     assert re.search(r"^trainings: 2, [12] at once", result.stdout, re.M) and "final fit, epoch 1:" in result.stdout
+    assert f"\nfinal fit: {validation['final_epochs']} epochs\n" in result.stdout  # a fixed count, no kept epoch

@@ -10,7 +10,13 @@ from conftest import SMALL_MODEL  # noqa: E402
 from movie_genre.errors import PipelineError  # noqa: E402
 from movie_genre.modeling.build import build_classifier, build_text_model  # noqa: E402
 from movie_genre.modeling.layers import blend  # noqa: E402
-from movie_genre.modeling.saving import load_model, predict_paths, predict_texts, save_model  # noqa: E402
+from movie_genre.modeling.saving import (  # noqa: E402
+    load_model,
+    predict_paths,
+    predict_texts,
+    predict_with_paths,
+    save_model,
+)
 from movie_genre.modeling.wide import ABSENT_BIAS, build_wide, fit_wide, idf, ngram_vocabulary, tf_idf  # noqa: E402
 
 GENRES = ["drama", "horror", "romance"]
@@ -111,6 +117,8 @@ def test_the_saved_model_pools_its_two_paths_at_the_fitted_scales_and_loads_in_s
     member_p, wide_s = predict_paths(loaded, plots)  # each path alone, as evaluate scores them
     np.testing.assert_allclose(member_p, p, rtol=1e-6)
     np.testing.assert_allclose(wide_s, s, rtol=1e-6)
+    both = predict_with_paths(loaded, plots)  # evaluate's one pass: the same bytes as the two apart
+    assert [a.tobytes() for a in both] == [a.tobytes() for a in (got, member_p, wide_s)]
 
 
 def test_blending_at_scale_0_drops_a_path_and_a_lone_path_is_a_temperature():

@@ -78,8 +78,9 @@ class Progress:
 
     def done(self, member: int, history: dict) -> None:
         self.finished[member] = len(history["loss"])
-        print(f"{self.names[member]}: stopped after {self.finished[member]} epochs, "
-              f"kept epoch {history['kept_epoch']}", flush=True)
+        kept = f", kept epoch {history['kept_epoch']}" if history.get("stopped_early", True) else ""
+        stopped = "stopped after " if kept else ""
+        print(f"{self.names[member]}: {stopped}{self.finished[member]} epochs{kept}", flush=True)
 
 
 def _minutes(seconds: float) -> str:

@@ -123,6 +123,13 @@ def predict_paths(model: keras.Model, plots, titles=None, batch_size: int = 256)
     return _predict(_forward(path_outputs(model)), plots, titles, batch_size)
 
 
+def predict_with_paths(model: keras.Model, plots, titles=None, batch_size: int = 256) -> list[np.ndarray]:
+    """predict_texts' probabilities, then predict_paths' outputs, from one pass over the texts."""
+    paths = path_outputs(model)
+    both = keras.Model(model.inputs, [model.outputs[0], *paths.outputs])
+    return _predict(_forward(both), plots, titles, batch_size)
+
+
 def path_outputs(model: keras.Model) -> keras.Model:
     """A saved model's paths before they are pooled: [members' probabilities, wide scores]
     (the second absent without a wide path)."""

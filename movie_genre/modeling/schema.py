@@ -8,7 +8,7 @@ PARAMS = {
     "epochs": Param(int, low=1),
     "batch_size": Param(int, low=1),
     "embedding": Param(str, choices=("random", "glove", "corpus")),
-    "encoder": Param(str, choices=("word_vectors", "pretrained")),
+    "encoder": Param(str, choices=("fresh", "pretrained")),
     "encoder_lr_scale": Param(float, low=0, high=1),
     "embedding_dim": Param(int, low=1),
     "embedding_trainable": Param(bool),

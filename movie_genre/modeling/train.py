@@ -6,8 +6,9 @@ the saved model fitted on every row.
 2. fit_wide_folds: the same for the wide path (modeling/wide.py).
 3. calibration.fit_scales pools the two paths' out-of-fold predictions by their
    likelihood: softmax(a log p + c s), the blend and the calibration in one.
-4. fit_final: the members train on every row for refit_epochs() epochs, the wide
-   path on every row; assembled with the scales into the text model that is saved.
+4. fit_final_members: the members train on every row for refit_epochs() epochs (the
+   folds' steps), the wide path on every row at final_wide_params() (the folds' weight
+   per row); assembled with the scales into the text model that is saved.
 
 `train()` takes arrays and params and returns the text model and its out-of-fold
 figures; stages/train.py does the reading and writing around it. Each classifier
@@ -53,6 +54,11 @@ class Rows:
     @property
     def n_folds(self) -> int:
         return int(self.folds.max()) + 1
+
+    @property
+    def fit_share(self) -> float:
+        """The share of the rows a fold's fit trains on, averaged over the folds."""
+        return float(np.mean([(self.folds != fold).mean() for fold in range(self.n_folds)]))
 
     def part(self, rows: np.ndarray) -> tuple:
         return self.ids[rows], self.lengths[rows], self.labels[rows]
@@ -161,6 +167,7 @@ def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: in
         train_batches, epochs=epochs, callbacks=[*extra, *callbacks], verbose=0,
     ).history
     history["kept_epoch"] = kept_epoch(params, history) if held_batches is not None else epochs
+    history["stopped_early"] = held_batches is not None
     history["per_epoch"] = extra[0].per_epoch if extra else []
     return classifier, history
 
@@ -200,7 +207,8 @@ def _run(tasks: list[Task], params: dict, word_vectors, n_words: int, n_genres: 
     train_task = functools.partial(_train_task, tasks=tasks, params=params, word_vectors=word_vectors,
                                    n_words=n_words, n_genres=n_genres, rows=rows, encoder=encoder)
     names = [task.describe(params, rows.n_folds) for task in tasks]
-    return run_members(train_task, names, params["epochs"], params["arithmetic"], log_epoch)
+    most = max(task.epochs or params["epochs"] for task in tasks)  # for the progress line's time left
+    return run_members(train_task, names, most, params["arithmetic"], log_epoch)
 
 
 def fit_folds(params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, log_epoch=None,
@@ -220,10 +228,20 @@ def fit_folds(params: dict, word_vectors, n_words: int, n_genres: int, rows: Row
                            [weights for weights, _, _ in results])
 
 
-def refit_epochs(kept_epochs: list[int]) -> int:
-    """Epochs for the final fit on every row: the folds' median kept epoch (rounded up).
-    The final fit sees 1/(k-1) more rows a step than a fold did, and as many epochs."""
-    return int(np.ceil(np.median(kept_epochs)))
+def refit_epochs(kept_epochs: list[int], fit_share: float) -> int:
+    """Epochs for the final fit on every row: as many optimizer steps as the folds' median
+    kept epoch took on their share of the rows. The scales were fitted on the folds'
+    members; more steps would sharpen the final one past them (docs/experiments.md)."""
+    return max(1, int(np.floor(np.median(kept_epochs) * fit_share + 0.5)))
+
+
+def final_wide_params(params: dict, fit_share: float) -> dict:
+    """The wide path's params for the fit on every row. LinearSVC's C multiplies a sum of
+    hinge losses over the rows, so on all rows C shrinks by the folds' share to weigh each
+    row as the fold fits, which the scales were fitted on, did; softmax's loss is a mean."""
+    if params["wide"] != "linear_svc":
+        return params
+    return {**params, "wide_C": params["wide_C"] * fit_share}
 
 
 def fit_final_members(params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, epochs: int,
@@ -330,9 +348,9 @@ def train(params: dict, vocabulary: list[str], genres: list[str], rows: Rows, st
     if params["wide"] != "none":
         print(f"wide path ({params['wide']}): {rows.n_folds} fold fits and the final one")
         wide_held = fit_wide_folds(params, n_genres, rows)[held].astype(np.float64)
-        wide = fit_wide(params, rows.texts, rows.labels, n_genres)
+        wide = fit_wide(final_wide_params(params, rows.fit_share), rows.texts, rows.labels, n_genres)
     scales = fit_scales([member_log_p] if wide is None else [member_log_p, wide_held], labels)
-    epochs = refit_epochs(folds.kept_epochs)
+    epochs = refit_epochs(folds.kept_epochs, rows.fit_share)
     print(f"pooled as softmax({scales[0]} log p" + (f" + {scales[1]} s)" if wide is not None else ")")
           + f"; the final fit: {epochs} epochs on all {len(rows.labels)} rows")
     classifiers = fit_final_members(params, word_vectors, n_words, n_genres, rows, epochs, encoder)
