@@ -4,8 +4,8 @@
     python -m movie_genre.modeling.fingerprint --check FILE    # exit 1 naming the first op that differs from FILE
 
 Each line is `name md5`: matrix products at the shapes training runs (the
-defaults and the largest a user may set: lstm_units 256, batch_size 512,
-embedding_dim 300), the QR behind Keras' orthogonal initializer, the
+defaults and the largest it tries: lstm_units 256, batch_size 512,
+embedding_dim 300; the params set no upper bound), the QR behind Keras' orthogonal initializer, the
 activations and reductions, a masked LSTM's forward and gradients, and a few
 training steps of the real classifier from its seeded initial weights. Inputs
 are integers below 2**22 scaled by powers of two, so every machine starts from
@@ -24,7 +24,7 @@ from movie_genre import runtime
 
 REFERENCE = Path("tests/arithmetic/fingerprint.txt")
 WANTED_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_tile")
-# (batch, embedding_dim, lstm_units, genres): the defaults, and the largest shapes the README's params allow
+# (batch, embedding_dim, lstm_units, genres): the defaults, and the largest shapes checked
 SHAPES = {"default": (64, 50, 64, 27), "large": (512, 300, 256, 27)}
 
 
@@ -131,7 +131,7 @@ def lines(default_shapes_only: bool = False):
         yield _line(f"lstm gradient {weight.path}", gradient)
 
     # Short texts and few steps: emulated (scripts/test_cpus.py), a step's product takes ~6M
-    # multiply-adds a second. The large steps' weights are the largest params' (their products
+    # multiply-adds a second. The large steps' weights are the large shapes' (their products
     # at batch 512 are the `large` lines above); a batch of 16 keeps them to about a minute.
     yield from _training_steps("default", *SHAPES["default"], width=24, steps=3)
     if not default_shapes_only:
