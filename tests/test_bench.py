@@ -52,6 +52,7 @@ def test_the_predict_bench_runs_and_reports_against_its_targets(tmp_path):
     figures = json.loads(out.read_text())
     assert figures["plots"] == 300 and figures["one_plot_cold_s"] > 0 and figures["file_plots_per_s"] > 0
     assert "target at most 6 s" in result.stdout and "target at least 1,500" in result.stdout
+    assert figures["explain_one_plot_cold_s"] > 0 and figures["explain_plots"] == 10  # --explain's cold starts
 
 
 def test_the_scaled_files_folds_hold_every_copy_of_a_row_in_one_fold(tmp_path):
