@@ -48,7 +48,8 @@ def test_chromium_draws_curves_confusion_matrix_and_f1_image(page, tmp_path):
     dom = chromium(page, tmp_path, "--dump-dom")
     # Vega has drawn each chart: one root frame per chart, with its marks.
     assert dom.count('class="mark-group role-frame root"') == 4
-    assert all(title in dom for title in ("Loss per epoch", "Accuracy per epoch", "Held-out fold macro F1 per epoch (fold 1)"))
+    curves = ("Loss per epoch", "Accuracy per epoch", "Held-out fold macro F1 per epoch")
+    assert all(f"{title} (fold 1, the BiLSTM alone)" in dom for title in curves)  # not the saved model
     assert "Test confusion matrix" in dom
     assert len(re.findall(r'class="mark-line role-mark', dom)) >= 4  # train and eval, loss and accuracy
     assert re.search(r'<img[^>]+per_genre_f1\.png', dom) and re.search(r'<img[^>]+reliability\.png', dom)
