@@ -79,17 +79,15 @@ def members(all_params: dict, seed: int, rows, cache: Path):
     path = cache / f"members_{seed}.pickle"
     if path.is_file():
         return pickle.loads(path.read_bytes())
-    from movie_genre.modeling.train import fit_final_members, fit_folds, initial_vectors, refit_epochs
+    from movie_genre.modeling.train import fit_classifiers, initial_vectors
     from movie_genre.word_vectors import read_vectors
 
     params = {**all_params["train"], "seed": seed}
     vocabulary = config.VOCABULARY_FILE.read_text(encoding="utf-8").splitlines()
     vectors = initial_vectors(params, vocabulary, read_vectors(config.WORD_VECTORS_FILE))
     n_words = len(vocabulary) + RESERVED
-    folds = fit_folds(params, vectors, n_words, 27, rows)
-    epochs = refit_epochs(folds.kept_epochs, rows.fit_share)
-    [final] = fit_final_members(params, vectors, n_words, 27, rows, epochs)
-    result = {"folds": folds, "epochs": epochs, "final": final.get_weights()}
+    fits = fit_classifiers(params, vectors, n_words, 27, rows)
+    result = {"folds": fits.folds, "epochs": fits.final_epochs, "final": fits.final_weights[0]}
     path.write_bytes(pickle.dumps(result))
     return result
 

@@ -7,8 +7,9 @@ from movie_genre.errors import PipelineError
 from movie_genre.modeling.members import report_epoch
 
 
-def stand_in_member(member, fail=None):
-    """Two epochs reported, then the member's number as its weights (or the failure asked for)."""
+def stand_in_member(member, *arguments, fail=None):
+    """Two epochs reported, then the member's number and its arguments as its weights (or the
+    failure asked for)."""
     if fail == "dies":
         os._exit(3)
     if fail == "mistake":
@@ -17,4 +18,4 @@ def stand_in_member(member, fail=None):
         raise ValueError("a bug")
     for epoch in range(2):
         report_epoch(member, epoch, {"loss": 1.0 / (epoch + 1)})
-    return member, {"loss": [1.0, 0.5], "kept_epoch": 2}
+    return member, *arguments, {"loss": [1.0, 0.5], "kept_epoch": 2}

@@ -98,6 +98,69 @@ def test_members_report_in_order_and_a_failing_member_stops_the_run_with_its_own
         run_members(functools.partial(stand_in_member, fail="dies"), ["final fit"], 5, "native")
 
 
+def test_a_training_waits_until_start_gives_its_arguments_from_the_finished_ones(monkeypatch, capsys):
+    from member_stand_in import stand_in_member
+
+    from movie_genre.modeling.members import JOBS_VARIABLE, run_members
+
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    asked = []
+
+    def start(member, finished):  # the last waits for both folds, then learns what they kept
+        asked.append((member, sorted(finished)))
+        if member < 2:
+            return ()
+        return (sorted(finished),) if len(finished) == 2 else None
+
+    results = run_members(stand_in_member, ["fold 1 of 2", "fold 2 of 2", "final fit"], 5, "native", start=start)
+    assert results[2][:2] == (2, [0, 1])  # started with both folds' results in hand
+    assert results[:2] == [(0, {"loss": [1.0, 0.5], "kept_epoch": 2}), (1, {"loss": [1.0, 0.5], "kept_epoch": 2})]
+    assert asked[:2] == [(0, []), (1, [])] and asked[-1] == (2, [0, 1])
+
+    with pytest.raises(RuntimeError, match="^final fit waits for trainings that are all done$"):
+        run_members(stand_in_member, ["fold 1 of 1", "final fit"], 5, "native",
+                    start=lambda member, finished: () if member == 0 else None)
+
+
+def test_the_final_fit_starts_early_only_within_a_few_epochs_of_its_count():
+    from movie_genre.modeling.train import AHEAD_EPOCHS, final_epochs, refit_epochs
+
+    params = {"epochs": 40, "lr_schedule": "constant"}
+    # Four of five folds kept 15, 16, 16, 17: the median is 16 whatever the fifth keeps
+    assert final_epochs(params, [15, 16, 17, 16], 1, 0.8) == (13, 13)
+    # 14, 16 in the middle: the fifth decides between 11 and 13 epochs (1 of 5 unknown)
+    assert final_epochs(params, [12, 14, 16, 20], 1, 0.8) == (11, 13)
+    assert final_epochs({**params, "lr_schedule": "cosine"}, [12, 14, 16, 20], 1, 0.8) is None  # steps set the rate
+    assert final_epochs(params, [], 1, 0.9) is None  # folds: 1 before its fold ends: 1 to 36 epochs
+    assert final_epochs(params, [7], 0, 0.9) == (6, 6) == (refit_epochs([7], 0.9),) * 2
+    # Whatever the unfinished folds keep, the count falls within the bounds given
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        kept = rng.integers(1, 41, size=5).tolist()
+        known = int(rng.integers(0, 6))
+        bounds = final_epochs(params, kept[:known], 5 - known, 0.8)
+        if bounds is not None:
+            assert bounds[0] <= refit_epochs(kept, 0.8) <= bounds[1] <= bounds[0] + AHEAD_EPOCHS
+
+
+def test_a_final_fit_kept_at_an_earlier_epoch_is_the_fit_that_stopped_there():
+    from conftest import SMALL_MODEL
+
+    from movie_genre.modeling.train import fit_classifier
+
+    params = {**SMALL_MODEL, "batch_size": 2, "class_weight_power": 0.5, "optimizer": "fused_adam",
+              "learning_rate": 0.05, "lr_schedule": "constant", "label_smoothing": 0.0, "dropout": 0.3}
+    x = np.array([[2, 3], [3, 2], [2, 5], [3, 5], [4, 2], [4, 5]], np.int32)
+    rows = (x, np.full(6, 2), np.array([0, 1, 0, 1, 0, 1]))
+    longer, history = fit_classifier(params, 3, "classifier", None, 6, 2, rows, epochs=4, keep_from=2)
+    assert sorted(history["weights"]) == [2, 3, 4]
+    for epochs in (2, 3):
+        stopped, _ = fit_classifier(params, 3, "classifier", None, 6, 2, rows, epochs=epochs)
+        for kept, weight in zip(history["weights"][epochs], stopped.get_weights(), strict=True):
+            np.testing.assert_array_equal(kept, weight)
+    assert any(not np.array_equal(a, b) for a, b in zip(history["weights"][2], longer.get_weights()))
+
+
 def test_a_member_process_that_cannot_start_stops_the_run_with_its_own_error(monkeypatch):
     import multiprocessing.context
 
@@ -182,5 +245,8 @@ def test_train_chooses_out_of_fold_and_fits_the_saved_model_on_every_row():
     assert 1 <= validation["final_epochs"] <= 4 and validation["epochs_run"] > validation["final_epochs"]
     # The saved member trained on every row: even the word only a held row holds has a learned embedding row
     assert out["learned_rows"] == out["largest_id"] + 1
-    assert re.search(r"^trainings: 2, [12] at once", result.stdout, re.M) and "final fit, epoch 1:" in result.stdout
-    assert f"\nfinal fit: {validation['final_epochs']} epochs\n" in result.stdout  # a fixed count, no kept epoch
+    # The two folds and the final fit in one run; a fixed count, no kept epoch
+    assert re.search(r"^trainings: 3, [12] at once", result.stdout, re.M) and "final fit, epoch 1:" in result.stdout
+    ran = int(re.search(r"^final fit: (\d) epochs$", result.stdout, re.M).group(1))
+    assert validation["final_epochs"] <= ran <= validation["final_epochs"] + 1  # 1 ahead at most on 2 folds
+    assert f"the final fit: {validation['final_epochs']} epochs on all 120 rows" in result.stdout

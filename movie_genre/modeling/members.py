@@ -1,6 +1,6 @@
-"""Trainings side by side (the folds' members, then the final fit's): each in a spawned
-process of its own (one thread, the portable arithmetic), as many at once as there are
-cores, with a progress line per epoch.
+"""Trainings side by side (the folds' members, and the final fit's once the folds allow):
+each in a spawned process of its own (one thread, the portable arithmetic), as many at
+once as there are cores, with a progress line per epoch.
 
 A member's weights are the same however many train beside it, so how many run at
 once is not a param (a param would invalidate DVC's cache): MOVIE_GENRE_JOBS.
@@ -87,13 +87,14 @@ def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s" if seconds >= 60 else f"{int(seconds)} s"
 
 
-def _member_process(pickled_member: bytes, member: int, arithmetic: str, events, alone: bool) -> None:
+def _member_process(pickled_member: bytes, member: int, arguments: tuple, arithmetic: str, events,
+                    alone: bool) -> None:
     """A member's process: its training, then its result (or its error) after its epochs on `events`.
     The training function comes pickled, so that TensorFlow, which unpickling it may import,
     starts after the arithmetic is set."""
     _start_member_process(arithmetic, events, alone)
     try:
-        result = ("done", member, pickle.loads(pickled_member)(member))
+        result = ("done", member, pickle.loads(pickled_member)(member, *arguments))
     except Exception as error:  # raised again in the parent, with this process's traceback
         if not isinstance(error, PipelineError):  # (a person's mistake says only what to fix)
             error.add_note(f"in training {member + 1}'s process:\n{traceback.format_exc().rstrip()}")
@@ -105,11 +106,14 @@ def _member_process(pickled_member: bytes, member: int, arithmetic: str, events,
     events.put(result)
 
 
-def run_members(train_member, names: list[str], max_epochs: int, arithmetic: str, log_epoch=None) -> list:
-    """`train_member(i)`'s results for the trainings i = 0, 1, ... named `names` (in the
-    progress lines), each run in a spawned process (member_jobs() at once); it returns
-    (..., history) with history's "loss" and "kept_epoch". `log_epoch(logs)` gets the
-    first training's epochs.
+def run_members(train_member, names: list[str], max_epochs: int, arithmetic: str, log_epoch=None,
+                start=None) -> list:
+    """`train_member(i, *arguments)`'s results for the trainings i = 0, 1, ... named `names`
+    (in the progress lines), each run in a spawned process (member_jobs() at once), in
+    order; it returns (..., history) with history's "loss" and "kept_epoch". `log_epoch(logs)`
+    gets the first training's epochs. `start(i, finished)`, given the results so far by
+    training, says training i's arguments, or None while it must wait for more of them
+    (by default every training starts at once, with none).
 
     A process per member, started as another ends (a ProcessPoolExecutor would replace each
     ended worker with a fresh one, which imports TensorFlow only to be stopped)."""
@@ -123,9 +127,14 @@ def run_members(train_member, names: list[str], max_epochs: int, arithmetic: str
     try:
         while len(results) < members:
             while waiting and len(running) < jobs:
+                arguments = () if start is None else start(waiting[0], results)
+                if arguments is None:
+                    if not running:
+                        raise RuntimeError(f"{names[waiting[0]]} waits for trainings that are all done")
+                    break
                 member = waiting.pop(0)
                 process = context.Process(target=_member_process, daemon=True,
-                                          args=(pickled_member, member, arithmetic, events, jobs == 1))
+                                          args=(pickled_member, member, arguments, arithmetic, events, jobs == 1))
                 process.start()
                 running[member] = process  # started: the clean-up below may stop it
             try:

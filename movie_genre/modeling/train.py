@@ -1,14 +1,15 @@
 """Training: every choice made on out-of-fold predictions over all the training rows, then
 the saved model fitted on every row.
 
-1. fit_folds: for each fold (tokenize.folds), train.members classifiers train on the
-   other folds and stop early on it; each predicts the fold it did not see.
-2. fit_wide_folds: the same for the wide path (modeling/wide.py).
+1. fit_classifiers: for each fold (tokenize.folds), train.members classifiers train on
+   the other folds and stop early on it; each predicts the fold it did not see. The
+   final fit's members train on every row for refit_epochs() epochs (the folds' steps),
+   starting beside the last folds once those finished fix that count (final_epochs()).
+2. fit_wide_folds: the same for the wide path (modeling/wide.py); its final fit on every
+   row at final_wide_params() (the folds' weight per row).
 3. calibration.fit_scales pools the two paths' out-of-fold predictions by their
-   likelihood: softmax(a log p + c s), the blend and the calibration in one.
-4. fit_final_members: the members train on every row for refit_epochs() epochs (the
-   folds' steps), the wide path on every row at final_wide_params() (the folds' weight
-   per row); assembled with the scales into the text model that is saved.
+   likelihood: softmax(a log p + c s), the blend and the calibration in one; assembled
+   with the final fits into the text model that is saved.
 
 `train()` takes arrays and params and returns the text model and its out-of-fold
 figures; stages/train.py does the reading and writing around it. Each classifier
@@ -38,6 +39,11 @@ from movie_genre.vocabulary import RESERVED, embedding_matrix
 
 MEMBER_SEED_STEP = 1000  # member i trains with seed + 1000 i: one member is the plain seed
 FOLD_SEED_STEP = 1  # fold f's member i: seed + 1000 i + (f + 1); the final fit has no offset
+# The final fit may start before the last folds end, training to the most epochs they may
+# ask for and keeping the weights of each count they may ask for: at most this many
+# epochs thrown away. The same weights as starting later: an epoch's batches and updates
+# do not depend on how many follow (under lr_schedule: constant).
+AHEAD_EPOCHS = 3
 
 
 @dataclass(frozen=True)
@@ -67,11 +73,10 @@ class Rows:
 @dataclass(frozen=True)
 class Task:
     """One classifier to train: on every fold but `fold` (stopping early on it), or with fold
-    None on every row for `epochs` epochs."""
+    None on every row (the final fit)."""
 
     member: int
     fold: int | None = None
-    epochs: int | None = None
 
     def seed(self, params: dict) -> int:
         offset = 0 if self.fold is None else FOLD_SEED_STEP * (self.fold + 1)
@@ -113,6 +118,18 @@ class ReportEpochs(keras.callbacks.Callback):
         report_epoch(self.task, epoch, logs)
 
 
+class Snapshots(keras.callbacks.Callback):
+    """The classifier's weights after each epoch from `first` (counted from 1) on."""
+
+    def __init__(self, classifier: keras.Model, first: int):
+        super().__init__()
+        self.classifier, self.first, self.weights = classifier, first, {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 >= self.first:
+            self.weights[epoch + 1] = self.classifier.get_weights()
+
+
 class HeldScores(keras.callbacks.Callback):
     """Scores the held fold once an epoch, from one pass over it: val_loss (the training
     loss's cross-entropy, label smoothing included, unweighted), val_accuracy and
@@ -140,10 +157,11 @@ class HeldScores(keras.callbacks.Callback):
 
 def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: int, n_genres: int,
                    train_set, held_batches: LengthBatches | None = None, epochs: int | None = None,
-                   callbacks=(), encoder=None):
+                   callbacks=(), encoder=None, keep_from: int | None = None):
     """Train with `seed`: until the held rows stop improving (their best epoch's weights kept),
     or with no held rows for `epochs` epochs. Returns the classifier and the history (its
-    "kept_epoch" from 1, and under "per_epoch" the held rows' probabilities after each epoch).
+    "kept_epoch" from 1, and under "per_epoch" the held rows' probabilities after each epoch;
+    with `keep_from`, under "weights" the weights after each epoch from that one on).
 
     `encoder` (train.encoder: pretrained): the pretrain stage's weights by path.
     """
@@ -163,12 +181,16 @@ def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: in
             monitor=monitor, mode="min" if monitor == "val_loss" else "max",
             patience=params["patience"], restore_best_weights=True, verbose=0,
         )]
+    elif keep_from is not None:
+        extra = [Snapshots(classifier, keep_from)]
     history = training_model(classifier, params, epochs * len(train_batches)).fit(
         train_batches, epochs=epochs, callbacks=[*extra, *callbacks], verbose=0,
     ).history
     history["kept_epoch"] = kept_epoch(params, history) if held_batches is not None else epochs
     history["stopped_early"] = held_batches is not None
-    history["per_epoch"] = extra[0].per_epoch if extra else []
+    history["per_epoch"] = extra[0].per_epoch if held_batches is not None else []
+    if keep_from is not None:
+        history["weights"] = extra[0].weights
     return classifier, history
 
 
@@ -182,50 +204,79 @@ def member_name(params: dict, member: int) -> str:
     return "classifier" if params["members"] == 1 else f"classifier_{member + 1}"
 
 
-def _train_task(index: int, tasks: list[Task], params: dict, word_vectors, n_words: int, n_genres: int,
-                rows: Rows, encoder):
-    """One classifier in its own process: its weights, its held rows' probabilities (None in
-    the final fit) and its history."""
+def _train_task(index: int, first: int | None = None, last: int | None = None, *, tasks: list[Task],
+                params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, encoder):
+    """One classifier in its own process: its weights (in the final fit, by epoch from `first`
+    to `last`), its held rows' probabilities (None in the final fit) and its history."""
     tf.config.experimental.enable_op_determinism()
     task = tasks[index]
-    held_batches = None
+    describe = (params, task.seed(params), member_name(params, task.member), word_vectors, n_words, n_genres)
     if task.fold is None:
-        train_set = rows.part(np.arange(len(rows.labels)))
-    else:
-        train_set = rows.part(np.flatnonzero(rows.folds != task.fold))
-        held_batches = LengthBatches(*rows.part(np.flatnonzero(rows.folds == task.fold)), n_genres,
-                                     params["batch_size"])
-    classifier, history = fit_classifier(params, task.seed(params), member_name(params, task.member), word_vectors,
-                                         n_words, n_genres, train_set, held_batches, task.epochs,
-                                         [ReportEpochs(index)], encoder)
-    held = None if held_batches is None else predicted_probabilities(classifier, held_batches)
-    return classifier.get_weights(), held, history
+        _, history = fit_classifier(*describe, rows.part(np.arange(len(rows.labels))), epochs=last,
+                                    callbacks=[ReportEpochs(index)], encoder=encoder, keep_from=first)
+        return history.pop("weights"), None, history
+    held_batches = LengthBatches(*rows.part(np.flatnonzero(rows.folds == task.fold)), n_genres, params["batch_size"])
+    classifier, history = fit_classifier(*describe, rows.part(np.flatnonzero(rows.folds != task.fold)),
+                                         held_batches, callbacks=[ReportEpochs(index)], encoder=encoder)
+    return classifier.get_weights(), predicted_probabilities(classifier, held_batches), history
 
 
-def _run(tasks: list[Task], params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, encoder,
-         log_epoch=None):
+@dataclass
+class Fits:
+    """The folds' out-of-fold results, and the final fit's epochs and weights (member by
+    member); `final_ran`: the epochs it trained, more than `final_epochs` when it started
+    before the last folds ended."""
+
+    folds: FoldPredictions
+    final_epochs: int
+    final_weights: list
+    final_ran: int
+
+
+def fit_classifiers(params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, log_epoch=None,
+                    encoder=None) -> Fits:
+    """train.members classifiers per fold, each trained on the other folds and stopped early
+    on its own, and the final fit's on every row. `log_epoch(logs)` gets the first fold's
+    first member's epochs."""
+    fold_tasks = [Task(member, fold) for fold in range(rows.n_folds) for member in range(params["members"])]
+    tasks = fold_tasks + [Task(member) for member in range(params["members"])]
+
+    def start(index: int, finished: dict):
+        if tasks[index].fold is not None:
+            return ()
+        kept = [finished[i][2]["kept_epoch"] for i in range(len(fold_tasks)) if i in finished]
+        return final_epochs(params, kept, len(fold_tasks) - len(kept), rows.fit_share)
+
     train_task = functools.partial(_train_task, tasks=tasks, params=params, word_vectors=word_vectors,
                                    n_words=n_words, n_genres=n_genres, rows=rows, encoder=encoder)
     names = [task.describe(params, rows.n_folds) for task in tasks]
-    most = max(task.epochs or params["epochs"] for task in tasks)  # for the progress line's time left
-    return run_members(train_task, names, most, params["arithmetic"], log_epoch)
+    results = run_members(train_task, names, params["epochs"], params["arithmetic"], log_epoch, start)
 
-
-def fit_folds(params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, log_epoch=None,
-              encoder=None) -> FoldPredictions:
-    """train.members classifiers per fold, each trained on the other folds and stopped early
-    on its own; the held rows' probabilities (members averaged). `log_epoch(logs)` gets the
-    first fold's first member's epochs."""
-    tasks = [Task(member, fold) for fold in range(rows.n_folds) for member in range(params["members"])]
-    results = _run(tasks, params, word_vectors, n_words, n_genres, rows, encoder, log_epoch)
+    fold_results, final_results = results[:len(fold_tasks)], results[len(fold_tasks):]
     probabilities = np.full((len(rows.labels), n_genres), np.nan, dtype=np.float32)
     for fold in range(rows.n_folds):
         held = np.flatnonzero(rows.folds == fold)
-        probabilities[held] = np.mean([p for task, (_, p, _) in zip(tasks, results) if task.fold == fold], axis=0)
-    histories = [history for _, _, history in results]
-    return FoldPredictions(probabilities, [h["kept_epoch"] for h in histories],
-                           sum(len(h["loss"]) for h in histories), [h["per_epoch"] for h in histories],
-                           [weights for weights, _, _ in results])
+        probabilities[held] = np.mean([p for task, (_, p, _) in zip(fold_tasks, fold_results) if task.fold == fold],
+                                      axis=0)
+    histories = [history for _, _, history in fold_results]
+    folds = FoldPredictions(probabilities, [h["kept_epoch"] for h in histories],
+                            sum(len(h["loss"]) for h in histories), [h["per_epoch"] for h in histories],
+                            [weights for weights, _, _ in fold_results])
+    epochs = refit_epochs(folds.kept_epochs, rows.fit_share)
+    return Fits(folds, epochs, [snapshots[epochs] for snapshots, _, _ in final_results],
+                max(len(history["loss"]) for _, _, history in final_results))
+
+
+def final_epochs(params: dict, kept: list[int], unfinished: int, fit_share: float) -> tuple[int, int] | None:
+    """The final fit's first and last epoch counts to keep, given the folds finished so far:
+    refit_epochs() will fall between the unfinished folds all keeping their first epoch and
+    all their last. None (wait for more folds) while that leaves over AHEAD_EPOCHS open, or
+    any under a learning rate schedule set by the epoch count."""
+    first = refit_epochs(kept + [1] * unfinished, fit_share)
+    last = refit_epochs(kept + [params["epochs"]] * unfinished, fit_share)
+    if first == last or (params["lr_schedule"] == "constant" and last - first <= AHEAD_EPOCHS):
+        return first, last
+    return None
 
 
 def refit_epochs(kept_epochs: list[int], fit_share: float) -> int:
@@ -244,16 +295,13 @@ def final_wide_params(params: dict, fit_share: float) -> dict:
     return {**params, "wide_C": params["wide_C"] * fit_share}
 
 
-def fit_final_members(params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, epochs: int,
-                      encoder=None):
-    """train.members classifiers on every row for `epochs` epochs (seeds seed, seed + 1000, ...)."""
-    tasks = [Task(member, None, epochs) for member in range(params["members"])]
-    results = _run(tasks, params, word_vectors, n_words, n_genres, rows, encoder)
+def final_classifiers(params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, weights: list) -> list:
+    """The final fit's members, built with `weights` (member by member)."""
     classifiers = []
-    for task, (weights, _, _) in zip(tasks, results):
+    for member, member_weights in enumerate(weights):
         classifier = build_classifier(n_words, n_genres, params, word_vectors, learned_rows(rows.ids),
-                                      name=member_name(params, task.member))
-        classifier.set_weights(weights)
+                                      name=member_name(params, member))
+        classifier.set_weights(member_weights)
         classifiers.append(classifier)
     return classifiers
 
@@ -340,7 +388,8 @@ def train(params: dict, vocabulary: list[str], genres: list[str], rows: Rows, st
     tf.config.experimental.enable_op_determinism()
     word_vectors = initial_vectors(params, vocabulary, corpus_vectors, encoder)
     n_words, n_genres = len(vocabulary) + RESERVED, len(genres)
-    folds = fit_folds(params, word_vectors, n_words, n_genres, rows, log_epoch, encoder)
+    fits = fit_classifiers(params, word_vectors, n_words, n_genres, rows, log_epoch, encoder)
+    folds, epochs = fits.folds, fits.final_epochs
     held = np.flatnonzero(rows.folds >= 0)
     labels = rows.labels[held]
     member_log_p = log_probabilities(folds.probabilities[held])
@@ -350,10 +399,11 @@ def train(params: dict, vocabulary: list[str], genres: list[str], rows: Rows, st
         wide_held = fit_wide_folds(params, n_genres, rows)[held].astype(np.float64)
         wide = fit_wide(final_wide_params(params, rows.fit_share), rows.texts, rows.labels, n_genres)
     scales = fit_scales([member_log_p] if wide is None else [member_log_p, wide_held], labels)
-    epochs = refit_epochs(folds.kept_epochs, rows.fit_share)
+    ahead = f" (the first {epochs} of {fits.final_ran}: it started before the last folds ended)"
     print(f"pooled as softmax({scales[0]} log p" + (f" + {scales[1]} s)" if wide is not None else ")")
-          + f"; the final fit: {epochs} epochs on all {len(rows.labels)} rows")
-    classifiers = fit_final_members(params, word_vectors, n_words, n_genres, rows, epochs, encoder)
+          + f"; the final fit: {epochs} epochs on all {len(rows.labels)} rows"
+          + (ahead if fits.final_ran > epochs else ""))
+    classifiers = final_classifiers(params, word_vectors, n_words, n_genres, rows, fits.final_weights)
 
     validation = out_of_fold_figures(member_log_p, wide_held, labels, scales, genres)
     validation["rows"] = len(held)
