@@ -112,10 +112,19 @@ def test_a_training_waits_until_start_gives_its_arguments_from_the_finished_ones
             return ()
         return (sorted(finished),) if len(finished) == 2 else None
 
-    results = run_members(stand_in_member, ["fold 1 of 2", "fold 2 of 2", "final fit"], 5, "native", start=start)
+    names = ["fold 1 of 2", "fold 2 of 2", "final fit"]
+    results = run_members(stand_in_member, names, 5, "native", start=start, when_idle=lambda: asked.append("idle"))
     assert results[2][:2] == (2, [0, 1])  # started with both folds' results in hand
     assert results[:2] == [(0, {"loss": [1.0, 0.5], "kept_epoch": 2}), (1, {"loss": [1.0, 0.5], "kept_epoch": 2})]
     assert asked[:2] == [(0, []), (1, [])] and asked[-1] == (2, [0, 1])
+    # A worker free while the final fit waits for the other fold: the idle time's work, once
+    first_done = asked.index((2, [0])) if (2, [0]) in asked else asked.index((2, [1]))
+    assert asked[first_done + 1] == "idle" and asked.count("idle") == 1
+
+    monkeypatch.setenv(JOBS_VARIABLE, "1")  # never a worker free: the idle time's work comes at the end
+    asked.clear()
+    run_members(stand_in_member, names, 5, "native", start=start, when_idle=lambda: asked.append("idle"))
+    assert asked[-1] == "idle" and asked.count("idle") == 1
 
     with pytest.raises(RuntimeError, match="^final fit waits for trainings that are all done$"):
         run_members(stand_in_member, ["fold 1 of 1", "final fit"], 5, "native",

@@ -1,6 +1,6 @@
 """Trainings side by side (the folds' members, and the final fit's once the folds allow):
-each in a spawned process of its own (one thread, the portable arithmetic), as many at
-once as there are cores, with a progress line per epoch.
+as many spawned worker processes as there are cores (one thread each, the portable
+arithmetic), each training one after another, with a progress line per epoch.
 
 A member's weights are the same however many train beside it, so how many run at
 once is not a param (a param would invalidate DVC's cache): MOVIE_GENRE_JOBS.
@@ -87,71 +87,91 @@ def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s" if seconds >= 60 else f"{int(seconds)} s"
 
 
-def _member_process(pickled_member: bytes, member: int, arguments: tuple, arithmetic: str, events,
-                    alone: bool) -> None:
-    """A member's process: its training, then its result (or its error) after its epochs on `events`.
-    The training function comes pickled, so that TensorFlow, which unpickling it may import,
-    starts after the arithmetic is set."""
+def _worker_process(pickled_member: bytes, arithmetic: str, events, tasks, alone: bool) -> None:
+    """A worker: the trainings `tasks` sends ((index, arguments); None: stop) one after
+    another, each one's result (or its error) after its epochs on `events`. TensorFlow
+    starts once per worker, after the arithmetic is set (unpickling the training function
+    may import it); the function is unpickled afresh for each training, so nothing one
+    training changes reaches the next."""
     _start_member_process(arithmetic, events, alone)
-    try:
-        result = ("done", member, pickle.loads(pickled_member)(member, *arguments))
-    except Exception as error:  # raised again in the parent, with this process's traceback
-        if not isinstance(error, PipelineError):  # (a person's mistake says only what to fix)
-            error.add_note(f"in training {member + 1}'s process:\n{traceback.format_exc().rstrip()}")
+    while (task := tasks.get()) is not None:
+        member, arguments = task
         try:
-            pickle.dumps(error)
-        except Exception:
-            error = RuntimeError(f"{type(error).__name__}: {error}\n" + "\n".join(getattr(error, "__notes__", [])))
-        result = ("failed", member, error)
-    events.put(result)
+            result = ("done", member, pickle.loads(pickled_member)(member, *arguments))
+        except Exception as error:  # raised again in the parent, with this process's traceback
+            if not isinstance(error, PipelineError):  # (a person's mistake says only what to fix)
+                error.add_note(f"in training {member + 1}'s process:\n{traceback.format_exc().rstrip()}")
+            try:
+                pickle.dumps(error)
+            except Exception:
+                error = RuntimeError(f"{type(error).__name__}: {error}\n" + "\n".join(getattr(error, "__notes__", [])))
+            result = ("failed", member, error)
+        events.put(result)
 
 
 def run_members(train_member, names: list[str], max_epochs: int, arithmetic: str, log_epoch=None,
-                start=None) -> list:
+                start=None, when_idle=None) -> list:
     """`train_member(i, *arguments)`'s results for the trainings i = 0, 1, ... named `names`
-    (in the progress lines), each run in a spawned process (member_jobs() at once), in
-    order; it returns (..., history) with history's "loss" and "kept_epoch". `log_epoch(logs)`
-    gets the first training's epochs. `start(i, finished)`, given the results so far by
-    training, says training i's arguments, or None while it must wait for more of them
-    (by default every training starts at once, with none).
+    (in the progress lines), on member_jobs() spawned workers, started in order; it returns
+    (..., history) with history's "loss" and "kept_epoch". `log_epoch(logs)` gets the first
+    training's epochs. `start(i, finished)`, given the results so far by training, says
+    training i's arguments, or None while it must wait for more of them (by default every
+    training starts as soon as a worker is free, with none). `when_idle()` runs once, in
+    this process: when a worker is first free with nothing it may start, or at the end.
 
-    A process per member, started as another ends (a ProcessPoolExecutor would replace each
-    ended worker with a fresh one, which imports TensorFlow only to be stopped)."""
+    Workers of its own, kept for the next training (a ProcessPoolExecutor replaces a worker
+    that has ended; each start costs TensorFlow's import, about 3 s)."""
     members = len(names)
     jobs = member_jobs(members)
     progress = Progress(names, max_epochs, jobs)
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
     pickled_member = pickle.dumps(train_member)
-    running, results, waiting = {}, {}, list(range(members))
+    workers, idle, busy = [], [], {}  # busy: worker (process, its task queue) -> its training
+    results, waiting = {}, list(range(members))
     try:
         while len(results) < members:
-            while waiting and len(running) < jobs:
+            blocked = False
+            while waiting and len(busy) < jobs:
                 arguments = () if start is None else start(waiting[0], results)
                 if arguments is None:
-                    if not running:
+                    if not busy:
                         raise RuntimeError(f"{names[waiting[0]]} waits for trainings that are all done")
+                    blocked = True
                     break
                 member = waiting.pop(0)
-                process = context.Process(target=_member_process, daemon=True,
-                                          args=(pickled_member, member, arguments, arithmetic, events, jobs == 1))
-                process.start()
-                running[member] = process  # started: the clean-up below may stop it
+                if idle:
+                    worker = idle.pop()
+                else:
+                    tasks = context.Queue()
+                    process = context.Process(target=_worker_process, daemon=True,
+                                              args=(pickled_member, arithmetic, events, tasks, jobs == 1))
+                    process.start()
+                    worker = (process, tasks)
+                    workers.append(worker)  # started: the clean-up below stops it
+                worker[1].put((member, arguments))
+                busy[worker] = member
+            if when_idle is not None and len(busy) < jobs and (blocked or not waiting):
+                when_idle()  # a core free: the trainings' epochs wait in the queue meanwhile
+                when_idle = None
             try:
                 event = events.get(timeout=0.2)
             except queue.Empty:
-                # A process that ended with nothing left to say died (killed, out of memory, ...)
-                dead = [m for m, process in running.items() if process.exitcode is not None]
+                # A worker that ended with nothing left to say died (killed, out of memory, ...)
+                dead = [worker for worker in workers if worker[0].exitcode is not None]
                 if dead and events.empty():
-                    raise PipelineError(f"{names[dead[0]]}'s process ended (exit code "
-                                        f"{running[dead[0]].exitcode}) before its training did") from None
+                    name = names[busy[dead[0]]] if dead[0] in busy else "a training"
+                    raise PipelineError(f"{name}'s process ended (exit code {dead[0][0].exitcode}) "
+                                        "before its training did") from None
                 continue
             kind, member, content = event
             if kind == "failed":
                 raise content
             if kind == "done":
                 results[member] = content
-                running.pop(member).join()
+                worker = next(worker for worker, training in busy.items() if training == member)
+                del busy[worker]
+                idle.append(worker)
                 progress.done(member, content[-1])
                 continue
             epoch, logs = content
@@ -159,7 +179,9 @@ def run_members(train_member, names: list[str], max_epochs: int, arithmetic: str
             if member == 0 and log_epoch is not None:
                 log_epoch(logs)
     finally:
-        for process in running.values():
+        for process, _ in workers:
             process.kill()
             process.join()
+    if when_idle is not None:
+        when_idle()
     return [results[member] for member in range(members)]

@@ -5,8 +5,9 @@ the saved model fitted on every row.
    the other folds and stop early on it; each predicts the fold it did not see. The
    final fit's members train on every row for refit_epochs() epochs (the folds' steps),
    starting beside the last folds once those finished fix that count (final_epochs()).
-2. fit_wide_folds: the same for the wide path (modeling/wide.py); its final fit on every
-   row at final_wide_params() (the folds' weight per row).
+2. fit_wide_paths: the same for the wide path (modeling/wide.py), and its final fit on
+   every row at final_wide_params() (the folds' weight per row); in this process, while
+   a core is free of trainings.
 3. calibration.fit_scales pools the two paths' out-of-fold predictions by their
    likelihood: softmax(a log p + c s), the blend and the calibration in one; assembled
    with the final fits into the text model that is saved.
@@ -234,10 +235,10 @@ class Fits:
 
 
 def fit_classifiers(params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, log_epoch=None,
-                    encoder=None) -> Fits:
+                    encoder=None, when_idle=None) -> Fits:
     """train.members classifiers per fold, each trained on the other folds and stopped early
     on its own, and the final fit's on every row. `log_epoch(logs)` gets the first fold's
-    first member's epochs."""
+    first member's epochs; `when_idle()` runs once, when a core is first free of them."""
     fold_tasks = [Task(member, fold) for fold in range(rows.n_folds) for member in range(params["members"])]
     tasks = fold_tasks + [Task(member) for member in range(params["members"])]
 
@@ -250,7 +251,7 @@ def fit_classifiers(params: dict, word_vectors, n_words: int, n_genres: int, row
     train_task = functools.partial(_train_task, tasks=tasks, params=params, word_vectors=word_vectors,
                                    n_words=n_words, n_genres=n_genres, rows=rows, encoder=encoder)
     names = [task.describe(params, rows.n_folds) for task in tasks]
-    results = run_members(train_task, names, params["epochs"], params["arithmetic"], log_epoch, start)
+    results = run_members(train_task, names, params["epochs"], params["arithmetic"], log_epoch, start, when_idle)
 
     fold_results, final_results = results[:len(fold_tasks)], results[len(fold_tasks):]
     probabilities = np.full((len(rows.labels), n_genres), np.nan, dtype=np.float32)
@@ -322,6 +323,13 @@ def fit_wide_folds(params: dict, n_genres: int, rows: Rows) -> np.ndarray:
     return scores
 
 
+def fit_wide_paths(params: dict, n_genres: int, rows: Rows) -> tuple[np.ndarray, keras.Model]:
+    """The wide path's out-of-fold scores, and the wide model fitted on every row."""
+    print(f"wide path ({params['wide']}): {rows.n_folds} fold fits and the final one")
+    return fit_wide_folds(params, n_genres, rows), fit_wide(final_wide_params(params, rows.fit_share), rows.texts,
+                                                            rows.labels, n_genres)
+
+
 def figures(probabilities: np.ndarray, labels: np.ndarray, genres: list[str], prefix: str = "") -> dict:
     """accuracy, macro_f1 and weighted_f1 of the top genre, their keys prefixed."""
     names = np.array(genres)
@@ -388,16 +396,21 @@ def train(params: dict, vocabulary: list[str], genres: list[str], rows: Rows, st
     tf.config.experimental.enable_op_determinism()
     word_vectors = initial_vectors(params, vocabulary, corpus_vectors, encoder)
     n_words, n_genres = len(vocabulary) + RESERVED, len(genres)
-    fits = fit_classifiers(params, word_vectors, n_words, n_genres, rows, log_epoch, encoder)
+    wide_paths = []
+
+    def fit_wide_when_idle():  # while a core is free of trainings
+        if params["wide"] != "none":
+            wide_paths.append(fit_wide_paths(params, n_genres, rows))
+
+    fits = fit_classifiers(params, word_vectors, n_words, n_genres, rows, log_epoch, encoder, fit_wide_when_idle)
     folds, epochs = fits.folds, fits.final_epochs
     held = np.flatnonzero(rows.folds >= 0)
     labels = rows.labels[held]
     member_log_p = log_probabilities(folds.probabilities[held])
     wide, wide_held = None, None
-    if params["wide"] != "none":
-        print(f"wide path ({params['wide']}): {rows.n_folds} fold fits and the final one")
-        wide_held = fit_wide_folds(params, n_genres, rows)[held].astype(np.float64)
-        wide = fit_wide(final_wide_params(params, rows.fit_share), rows.texts, rows.labels, n_genres)
+    if wide_paths:
+        [(wide_all, wide)] = wide_paths
+        wide_held = wide_all[held].astype(np.float64)
     scales = fit_scales([member_log_p] if wide is None else [member_log_p, wide_held], labels)
     ahead = f" (the first {epochs} of {fits.final_ran}: it started before the last folds ended)"
     print(f"pooled as softmax({scales[0]} log p" + (f" + {scales[1]} s)" if wide is not None else ")")
