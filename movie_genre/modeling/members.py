@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 import traceback
+from typing import NamedTuple
 
 import numpy as np
 
@@ -87,6 +88,11 @@ def _minutes(seconds: float) -> str:
     return f"{int(seconds // 60)} min {int(seconds % 60):02d} s" if seconds >= 60 else f"{int(seconds)} s"
 
 
+class _Worker(NamedTuple):
+    process: "multiprocessing.process.BaseProcess"
+    tasks: "multiprocessing.queues.Queue"  # (index, arguments) of its next training; None: stop
+
+
 def _worker_process(pickled_member: bytes, arithmetic: str, events, tasks, alone: bool) -> None:
     """A worker: the trainings `tasks` sends ((index, arguments); None: stop) one after
     another, each one's result (or its error) after its epochs on `events`. TensorFlow
@@ -119,15 +125,15 @@ def run_members(train_member, names: list[str], max_epochs: int, arithmetic: str
     training starts as soon as a worker is free, with none). `when_idle()` runs once, in
     this process: when a worker is first free with nothing it may start, or at the end.
 
-    Workers of its own, kept for the next training (a ProcessPoolExecutor replaces a worker
-    that has ended; each start costs TensorFlow's import, about 3 s)."""
+    Workers of its own, kept for the next training: a ProcessPoolExecutor's replacing of
+    ended workers would import TensorFlow again (bench/RESULTS.md)."""
     members = len(names)
     jobs = member_jobs(members)
     progress = Progress(names, max_epochs, jobs)
     context = multiprocessing.get_context("spawn")
     events = context.Queue()
     pickled_member = pickle.dumps(train_member)
-    workers, idle, busy = [], [], {}  # busy: worker (process, its task queue) -> its training
+    workers, idle, busy = [], [], {}  # busy: worker -> its training
     results, waiting = {}, list(range(members))
     try:
         while len(results) < members:
@@ -147,9 +153,9 @@ def run_members(train_member, names: list[str], max_epochs: int, arithmetic: str
                     process = context.Process(target=_worker_process, daemon=True,
                                               args=(pickled_member, arithmetic, events, tasks, jobs == 1))
                     process.start()
-                    worker = (process, tasks)
+                    worker = _Worker(process, tasks)
                     workers.append(worker)  # started: the clean-up below stops it
-                worker[1].put((member, arguments))
+                worker.tasks.put((member, arguments))
                 busy[worker] = member
             if when_idle is not None and len(busy) < jobs and (blocked or not waiting):
                 when_idle()  # a core free: the trainings' epochs wait in the queue meanwhile
@@ -158,10 +164,10 @@ def run_members(train_member, names: list[str], max_epochs: int, arithmetic: str
                 event = events.get(timeout=0.2)
             except queue.Empty:
                 # A worker that ended with nothing left to say died (killed, out of memory, ...)
-                dead = [worker for worker in workers if worker[0].exitcode is not None]
+                dead = [worker for worker in workers if worker.process.exitcode is not None]
                 if dead and events.empty():
                     name = names[busy[dead[0]]] if dead[0] in busy else "a training"
-                    raise PipelineError(f"{name}'s process ended (exit code {dead[0][0].exitcode}) "
+                    raise PipelineError(f"{name}'s process ended (exit code {dead[0].process.exitcode}) "
                                         "before its training did") from None
                 continue
             kind, member, content = event
@@ -179,9 +185,9 @@ def run_members(train_member, names: list[str], max_epochs: int, arithmetic: str
             if member == 0 and log_epoch is not None:
                 log_epoch(logs)
     finally:
-        for process, _ in workers:
-            process.kill()
-            process.join()
+        for worker in workers:
+            worker.process.kill()
+            worker.process.join()
     if when_idle is not None:
         when_idle()
     return [results[member] for member in range(members)]

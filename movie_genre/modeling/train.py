@@ -14,7 +14,7 @@ the saved model fitted on every row.
 
 `train()` takes arrays and params and returns the text model and its out-of-fold
 figures; stages/train.py does the reading and writing around it. Each classifier
-trains in a process of its own (modeling/members.py), as many at once as cores.
+trains in a worker process (modeling/members.py), one worker per core.
 """
 
 import functools
@@ -207,8 +207,8 @@ def member_name(params: dict, member: int) -> str:
 
 def _train_task(index: int, first: int | None = None, last: int | None = None, *, tasks: list[Task],
                 params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, encoder):
-    """One classifier in its own process: its weights (in the final fit, by epoch from `first`
-    to `last`), its held rows' probabilities (None in the final fit) and its history."""
+    """One classifier, in a worker process: its weights (in the final fit, by epoch from
+    `first` to `last`), its held rows' probabilities (None in the final fit) and its history."""
     tf.config.experimental.enable_op_determinism()
     task = tasks[index]
     describe = (params, task.seed(params), member_name(params, task.member), word_vectors, n_words, n_genres)
