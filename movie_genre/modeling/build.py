@@ -1,6 +1,7 @@
 """The classifier on word ids, and the end-to-end model on raw text that is saved."""
 
 import keras
+import numpy as np
 
 from movie_genre.modeling.layers import (
     BLEND,
@@ -8,6 +9,7 @@ from movie_genre.modeling.layers import (
     Blend,
     ExactSoftmax,
     GenreNames,
+    LearnedIdsEmbedding,
     MaskedMaxPooling,
     MaskedMeanPooling,
     PartlyFrozenEmbedding,
@@ -24,6 +26,23 @@ def learned_rows(ids) -> int:
     return int(ids.max()) + 1
 
 
+def learned_ids(ids) -> np.ndarray:
+    """The embedding rows the fit rows read, padding (0) included: the only ones a gradient reaches."""
+    return np.union1d(0, ids)
+
+
+def saved_weights(classifier: keras.Model) -> list:
+    """The classifier's weights as build_classifier(..., learned_rows(ids)) holds them: what is
+    saved, also when training built it with learned_ids(ids)."""
+    layer = classifier.get_layer("embedding")
+    if not isinstance(layer, LearnedIdsEmbedding):
+        return classifier.get_weights()
+    table = layer.table()
+    split = int(layer.learned_ids[-1]) + 1
+    parts = {id(layer.learned): table[:split], id(layer.fixed): table[split:]}
+    return [parts[id(w)] if id(w) in parts else w.numpy() for w in classifier.weights]
+
+
 def build_classifier(
     vocab_size: int, n_genres: int, params: dict, word_vectors=None, learned_rows=None, name: str = "classifier",
     head_activation: str = "softmax", head_name: str = "genre",
@@ -32,7 +51,8 @@ def build_classifier(
 
     `word_vectors`, a (vocab_size, embedding_dim) array, starts the embedding from
     pretrained vectors instead of random ones.  Only the first `learned_rows` rows
-    of the embedding train (all, if None; none if train.embedding_trainable is false).
+    of the embedding train (all, if None; none if train.embedding_trainable is false);
+    for training, an array of ids (learned_ids()) trains just those rows, the same way.
     """
     ids = keras.Input(shape=(None,), dtype="int32", name="word_ids")
     dim = params["embedding_dim"]
@@ -40,9 +60,12 @@ def build_classifier(
         word_vectors = keras.initializers.RandomUniform(-0.05, 0.05)((vocab_size, dim))
     if not params["embedding_trainable"]:
         learned_rows = 0
-    elif learned_rows is None or learned_rows > vocab_size:
+    elif learned_rows is None:
         learned_rows = vocab_size
-    x = PartlyFrozenEmbedding(vocab_size, dim, learned_rows, word_vectors, name="embedding")(ids)
+    if isinstance(learned_rows, np.ndarray):
+        x = LearnedIdsEmbedding(vocab_size, dim, learned_rows, word_vectors, name="embedding")(ids)
+    else:
+        x = PartlyFrozenEmbedding(vocab_size, dim, min(learned_rows, vocab_size), word_vectors, name="embedding")(ids)
     x = keras.layers.SpatialDropout1D(params["dropout"], name="embedding_dropout")(x)
     lstm = keras.layers.LSTM(params["lstm_units"], return_sequences=params["pooling"] != "last", name="lstm")
     x = keras.layers.Bidirectional(lstm, name="bidirectional")(x) if params["bidirectional"] else lstm(x)

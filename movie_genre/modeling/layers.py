@@ -1,4 +1,5 @@
-"""The custom Keras layers the saved model holds, registered for Keras' safe mode.
+"""The custom Keras layers the saved model holds, registered for Keras' safe mode, and
+training's embedding (LearnedIdsEmbedding), which is never saved.
 
 Loading the model needs only the .keras file and this package: importing this
 module registers every layer under the package name.
@@ -238,6 +239,49 @@ class PartlyFrozenEmbedding(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "rows": self.rows, "dim": self.dim, "learned_rows": self.learned_rows}
+
+
+class LearnedIdsEmbedding(keras.layers.Layer):
+    """Training's embedding: the rows of `learned_ids` (sorted) train, all others keep their
+    start. The same weights, step for step, as PartlyFrozenEmbedding with learned_rows
+    max(learned_ids) + 1: a row no training text reads never has a gradient, and Adam
+    leaves such a row exactly where it is (its moments stay 0). But Adam's pass over
+    every row of the trainable table, each step, covers only the rows the texts read.
+    Not saved: saved_weights() (modeling/build.py) gives PartlyFrozenEmbedding's.
+    """
+
+    def __init__(self, rows: int, dim: int, learned_ids, initial, **kwargs):
+        super().__init__(**kwargs)
+        self.rows, self.dim = rows, dim
+        self.learned_ids = np.asarray(learned_ids)
+        initial = np.asarray(initial, "float32")
+        slots = np.full(rows, -1, "int32")
+        slots[self.learned_ids] = np.arange(len(self.learned_ids), dtype="int32")
+        self.slots = tf.constant(slots)
+        self.learned = self.add_weight(shape=(len(self.learned_ids), dim), name="learned",
+                                       initializer=keras.initializers.Constant(initial[self.learned_ids]))
+        self.fixed = self.add_weight(shape=(rows, dim), initializer=keras.initializers.Constant(initial),
+                                     trainable=False, name="fixed")
+
+    def call(self, ids):
+        slots = tf.gather(self.slots, ids)
+        learned = slots >= 0
+        # Rows as PartlyFrozenEmbedding indexes them: in id order, the fixed ones' (zero) gradients on the first
+        from_learned = tf.gather(self.learned, tf.maximum(slots, 0))
+        from_fixed = tf.gather(self.fixed, tf.where(learned, 0, ids))
+        return tf.where(learned[..., None], from_learned, from_fixed)
+
+    def compute_mask(self, ids, mask=None):
+        return ids != 0
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape, self.dim)
+
+    def table(self) -> np.ndarray:
+        """The whole table, every row where it is now."""
+        table = self.fixed.numpy().copy()
+        table[self.learned_ids] = self.learned.numpy()
+        return table
 
 
 @keras.saving.register_keras_serializable(package=PACKAGE)

@@ -28,7 +28,7 @@ from movie_genre import glove, runtime
 from movie_genre.calibration import calibration_figures, fit_scales, log_probabilities, pooled, scales_loss
 from movie_genre.errors import PipelineError
 from movie_genre.modeling.batching import LengthBatches, class_weights
-from movie_genre.modeling.build import build_classifier, build_text_model, learned_rows
+from movie_genre.modeling.build import build_classifier, build_text_model, learned_ids, learned_rows, saved_weights
 from movie_genre.modeling.members import report_epoch, run_members
 from movie_genre.modeling.optimizers import training_model
 from movie_genre.modeling.pretrain import start_from_encoder
@@ -128,7 +128,7 @@ class Snapshots(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if epoch + 1 >= self.first:
-            self.weights[epoch + 1] = self.classifier.get_weights()
+            self.weights[epoch + 1] = saved_weights(self.classifier)
 
 
 class HeldScores(keras.callbacks.Callback):
@@ -169,7 +169,7 @@ def fit_classifier(params: dict, seed: int, name: str, word_vectors, n_words: in
     keras.utils.set_random_seed(seed)
     train_x, train_len, train_y = train_set
     row_weights = class_weights(train_y, n_genres, params["class_weight_power"])[train_y]
-    classifier = build_classifier(n_words, n_genres, params, word_vectors, learned_rows(train_x), name=name)
+    classifier = build_classifier(n_words, n_genres, params, word_vectors, learned_ids(train_x), name=name)
     if encoder is not None:
         start_from_encoder(classifier, encoder, "the pretrained encoder")
     train_batches = LengthBatches(train_x, train_len, train_y, n_genres, params["batch_size"], seed, row_weights)
@@ -219,7 +219,7 @@ def _train_task(index: int, first: int | None = None, last: int | None = None, *
     held_batches = LengthBatches(*rows.part(np.flatnonzero(rows.folds == task.fold)), n_genres, params["batch_size"])
     classifier, history = fit_classifier(*describe, rows.part(np.flatnonzero(rows.folds != task.fold)),
                                          held_batches, callbacks=[ReportEpochs(index)], encoder=encoder)
-    return classifier.get_weights(), predicted_probabilities(classifier, held_batches), history
+    return saved_weights(classifier), predicted_probabilities(classifier, held_batches), history
 
 
 @dataclass
