@@ -14,7 +14,7 @@ from movie_genre.modeling.build import (  # noqa: E402
     learned_rows,
     saved_weights,
 )
-from movie_genre.modeling.layers import AttentionPooling, PartlyFrozenEmbedding, TrimPadding  # noqa: E402
+from movie_genre.modeling.layers import AttentionPooling, FusedLSTM, PartlyFrozenEmbedding, TrimPadding  # noqa: E402
 from movie_genre.modeling.optimizers import FusedAdam, training_model  # noqa: E402
 from movie_genre.modeling.saving import genre_names, load_model, predict_texts, save_model  # noqa: E402
 
@@ -156,8 +156,9 @@ def test_training_only_the_rows_the_texts_read_gives_the_same_weights_bit_for_bi
     rng = np.random.default_rng(seed)
     vectors = rng.normal(size=(12, SMALL_MODEL["embedding_dim"])).astype("float32")
     # Ids 4, 5 and 7 are in no text, 10 and 11 above the largest: none ever has a gradient
-    x = np.where(rng.random((8, 5)) < 0.8, rng.choice([1, 2, 3, 6, 8, 9], size=(8, 5)), 0).astype("int32")
-    x[:, 0] = 9
+    words = rng.choice([1, 2, 3, 6, 8, 9], size=(8, 5))
+    x = np.where(np.arange(5) < rng.integers(1, 6, size=(8, 1)), words, 0).astype("int32")  # texts, then padding
+    x[0] = 9
     y = np.eye(2)[rng.integers(0, 2, size=8)]
     params = {**SMALL_MODEL, "dropout": 0.3, "optimizer": "fused_adam", "learning_rate": 0.1,
               "lr_schedule": "constant", "label_smoothing": 0.0}
@@ -171,6 +172,41 @@ def test_training_only_the_rows_the_texts_read_gives_the_same_weights_bit_for_bi
     assert not np.array_equal(weights[1][0], vectors[:10])  # the texts' rows moved
     for prefix, compact in zip(*weights, strict=True):
         np.testing.assert_array_equal(prefix, compact)
+
+
+@pytest.mark.parametrize("options", [
+    {"return_sequences": True}, {"return_sequences": False}, {"return_sequences": True, "go_backwards": True},
+    {"return_sequences": False, "go_backwards": True}, {"return_sequences": True, "zero_output_for_mask": True},
+    {"return_sequences": True, "return_state": True},
+])
+def test_fused_lstm_computes_what_keras_lstm_does_with_its_weights(options):
+    rng = np.random.default_rng(5)
+    x = tf.constant(rng.normal(size=(7, 9, 5)).astype("float32"))
+    mask = tf.constant(np.arange(9)[None, :] < np.array([0, 1, 3, 9, 9, 5, 2])[:, None])  # a text of no word too
+    plain, fused = keras.layers.LSTM(4, **options), FusedLSTM(4, **options)
+    for layer in (plain, fused):
+        layer.build((None, None, 5))
+    for a, b in zip(plain.weights, fused.weights, strict=True):
+        a.assign(rng.normal(size=a.shape).astype("float32") * 0.5)
+        b.assign(a)
+    results = []
+    for layer in (plain, fused):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            outputs = tf.nest.flatten(layer(x, mask=mask))
+            loss = sum(tf.reduce_sum(o * o) for o in outputs)
+        results.append((outputs, tape.gradient(loss, [x, *layer.weights])))
+    (plain_out, plain_grad), (fused_out, fused_grad) = results
+    # The same function; only the grouping of the sums differs, so the last bits do
+    for a, b in zip(plain_out + plain_grad, fused_out + fused_grad, strict=True):
+        np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-5, atol=1e-5)
+    assert np.abs(np.asarray(plain_grad[0])).max() > 0.1
+
+
+def test_fused_lstm_refuses_padding_inside_a_text():
+    layer = FusedLSTM(2)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="padding inside a text"):
+        layer(tf.ones((1, 3, 2)), mask=tf.constant([[True, False, True]]))
 
 
 def test_fused_adam_updates_as_keras_adam_does():

@@ -8,6 +8,7 @@ from movie_genre.modeling.layers import (
     AttentionPooling,
     Blend,
     ExactSoftmax,
+    FusedLSTM,
     GenreNames,
     LearnedIdsEmbedding,
     MaskedMaxPooling,
@@ -67,7 +68,7 @@ def build_classifier(
     else:
         x = PartlyFrozenEmbedding(vocab_size, dim, min(learned_rows, vocab_size), word_vectors, name="embedding")(ids)
     x = keras.layers.SpatialDropout1D(params["dropout"], name="embedding_dropout")(x)
-    lstm = keras.layers.LSTM(params["lstm_units"], return_sequences=params["pooling"] != "last", name="lstm")
+    lstm = FusedLSTM(params["lstm_units"], return_sequences=params["pooling"] != "last", name="lstm")
     x = keras.layers.Bidirectional(lstm, name="bidirectional")(x) if params["bidirectional"] else lstm(x)
     if params["pooling"] == "attention":
         x = AttentionPooling(params["lstm_units"], name="attention_over_time")(x)

@@ -6,7 +6,7 @@
 Each line is `name md5`: matrix products at the shapes training runs (the
 defaults and the largest it tries: lstm_units 256, batch_size 512,
 embedding_dim 300; the params set no upper bound), the QR behind Keras' orthogonal initializer, the
-activations and reductions, a masked LSTM's forward and gradients, and a few
+activations and reductions, the masked LSTM's op forward and its gradients, and a few
 training steps of the real classifier from its seeded initial weights. Inputs
 are integers below 2**22 scaled by powers of two, so every machine starts from
 the same floats and a differing line means the same sums were added in another
@@ -78,7 +78,7 @@ def lines(default_shapes_only: bool = False):
     import numpy as np
     import tensorflow as tf
 
-    from movie_genre.modeling.layers import exact_softmax
+    from movie_genre.modeling.layers import FusedLSTM, exact_softmax
 
     tf.config.experimental.enable_op_determinism()
     # TensorFlow's warnings (a retrace, say) stay off stderr, where --check writes its verdict
@@ -86,10 +86,9 @@ def lines(default_shapes_only: bool = False):
 
     for tag, (batch, dim, units, genres) in list(SHAPES.items())[: 1 if default_shapes_only else None]:
         gates = 4 * units
-        # An LSTM step's products forward, the weight gradients summed over a batch, the head
-        products = {"lstm input": (batch, dim, gates), "lstm recurrent": (batch, units, gates),
-                    "lstm kernel gradient": (dim, batch, gates), "lstm recurrent gradient": (units, batch, gates),
-                    "lstm state gradient": (batch, gates, units), "head": (batch, 2 * 2 * units, genres),
+        # An LSTM step's product of [x, h] and both kernels, its gradients, the head
+        products = {"lstm step": (batch, dim + units, gates), "lstm weight gradient": (dim + units, batch, gates),
+                    "lstm [x, h] gradient": (batch, gates, dim + units), "head": (batch, 2 * 2 * units, genres),
                     "head gradient": (2 * 2 * units, batch, genres)}
         for seed, (role, (m, k, n)) in enumerate(products.items()):
             product = tf.matmul(_exact((m, k), 2 * seed), _exact((k, n), 2 * seed + 1))
@@ -119,7 +118,7 @@ def lines(default_shapes_only: bool = False):
     inputs = tf.constant(_exact((batch, 60, dim), 10))
     mask = tf.constant(np.arange(60)[None, :] < np.random.default_rng(11).integers(5, 61, size=(batch, 1)))
     keras.utils.set_random_seed(0)
-    lstm = keras.layers.LSTM(units, return_sequences=True)
+    lstm = FusedLSTM(units, return_sequences=True, go_backwards=True)
     lstm.build((None, None, dim))
     for weight, seed in zip(lstm.weights, range(20, 30)):
         weight.assign(_exact(weight.shape, seed, 2.0**-3))

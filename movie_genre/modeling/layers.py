@@ -199,6 +199,80 @@ class AttentionPooling(keras.layers.Layer):
         return {**super().get_config(), "units": self.units}
 
 
+@tf.custom_gradient
+def block_lstm(x, c, h, w, b):
+    """An LSTM over time-major `x` from states (c, h), gates in Keras' order (i, f, c, o) over
+    [x, h] @ w + b: its cell states and outputs at every step. TensorFlow registers
+    BlockLSTMV2's gradient as the first version's, which reads the gates in another
+    order; this one is its own, BlockLSTMGradV2."""
+    no_peephole = tf.zeros_like(b[: tf.shape(h)[1]])
+    inputs = dict(seq_len_max=tf.cast(tf.shape(x)[0], tf.int64), x=x, cs_prev=c, h_prev=h, w=w,
+                  wci=no_peephole, wcf=no_peephole, wco=no_peephole, b=b)
+    i, cs, f, o, ci, co, hs = tf.raw_ops.BlockLSTMV2(**inputs, cell_clip=0.0, use_peephole=False)
+
+    def gradient(cs_grad, h_grad):
+        x_grad, c_grad, h_prev_grad, w_grad, _, _, _, b_grad = tf.raw_ops.BlockLSTMGradV2(
+            **inputs, i=i, cs=cs, f=f, o=o, ci=ci, co=co, h=hs, cs_grad=cs_grad, h_grad=h_grad, use_peephole=False)
+        return x_grad, c_grad, h_prev_grad, w_grad, b_grad
+
+    return (cs, hs), gradient
+
+
+@keras.saving.register_keras_serializable(package=PACKAGE)
+class FusedLSTM(keras.layers.LSTM):
+    """Keras' LSTM (same weights, gates, masking and outputs), each batch's sequences run
+    by one TensorFlow op, BlockLSTMV2, whose kernel loops over the steps in C++: on a
+    CPU Keras' own loop runs about ten small ops a step, each paying TensorFlow's cost
+    per op (the gain: bench/RESULTS.md). The sums are grouped otherwise ([x, h] times
+    both kernels stacked, one product), so the last bits differ from Keras' LSTM.
+
+    The mask must be a prefix of each row (text, then padding), as the embedding's
+    is. Configurations the op cannot run (dropout inside the cell, other activations,
+    no bias) fall back to Keras' loop.
+    """
+
+    def _fusable(self) -> bool:
+        cell = self.cell
+        return (not cell.dropout and not cell.recurrent_dropout and cell.use_bias
+                and cell.activation is keras.activations.tanh
+                and cell.recurrent_activation is keras.activations.sigmoid)
+
+    def inner_loop(self, sequences, initial_state, mask, training=False):
+        if isinstance(mask, list | tuple):
+            mask = mask[0]
+        if not self._fusable():
+            return super().inner_loop(sequences, initial_state, mask, training=training)
+        width = tf.shape(sequences)[1]
+        if mask is None:
+            lengths = tf.fill(tf.shape(sequences)[:1], width)
+        else:
+            lengths = tf.reduce_sum(tf.cast(mask, tf.int32), axis=1)
+            prefix = tf.sequence_mask(lengths, width)
+            tf.debugging.assert_equal(prefix, tf.cast(mask, tf.bool),
+                                      message="FusedLSTM: padding inside a text (the mask is not a prefix)")
+        if self.go_backwards:  # each text from its last word; the padding stays at the end
+            sequences = tf.reverse_sequence(sequences, lengths, seq_axis=1, batch_axis=0)
+        h, c = initial_state
+        cell = self.cell
+        kernels = tf.concat([cell.kernel, cell.recurrent_kernel], axis=0)
+        cells, steps = block_lstm(tf.transpose(sequences, (1, 0, 2)), c, h, kernels, tf.convert_to_tensor(cell.bias))
+        cells, steps = tf.transpose(cells, (1, 0, 2)), tf.transpose(steps, (1, 0, 2))
+        # After its last word a text's state, and its output as Keras gives it, stay put
+        last = tf.maximum(lengths - 1, 0)[:, None]
+        some = (lengths > 0)[:, None]
+        final_h = tf.where(some, tf.gather(steps, last, axis=1, batch_dims=1)[:, 0], h)
+        final_c = tf.where(some, tf.gather(cells, last, axis=1, batch_dims=1)[:, 0], c)
+        inside = tf.sequence_mask(lengths, width)[:, :, None]
+        if self.go_backwards:  # Keras' order: the reversed padded sequence, padding first
+            steps = tf.reverse(tf.reverse_sequence(steps, lengths, seq_axis=1, batch_axis=0), axis=[1])
+            inside = tf.reverse(inside, axis=[1])
+            carried = tf.zeros_like(steps)  # before a text's first step: nothing yet
+        else:
+            carried = tf.where(some[:, :, None], final_h[:, None, :], tf.zeros_like(steps))
+        steps = tf.where(inside, steps, tf.zeros_like(steps) if self.zero_output_for_mask else carried)
+        return final_h, steps, [final_h, final_c]
+
+
 @keras.saving.register_keras_serializable(package=PACKAGE)
 class PartlyFrozenEmbedding(keras.layers.Layer):
     """An embedding (id 0 = padding, masked) whose first `learned_rows` rows train and the rest stay fixed.
