@@ -139,6 +139,8 @@ def test_the_final_fit_starts_early_only_within_a_few_epochs_of_its_count():
     assert final_epochs(params, [15, 16, 17, 16], 1, 0.8) == (13, 13)
     # 14, 16 in the middle: the fifth decides between 11 and 13 epochs (1 of 5 unknown)
     assert final_epochs(params, [12, 14, 16, 20], 1, 0.8) == (11, 13)
+    assert final_epochs(params, [10, 11, 17, 19], 1, 0.8) == (9, 14)  # 9 to 14: within AHEAD_EPOCHS
+    assert final_epochs(params, [10, 11, 19], 2, 0.8) is None  # 8 to 15: too many thrown away
     assert final_epochs({**params, "lr_schedule": "cosine"}, [12, 14, 16, 20], 1, 0.8) is None  # steps set the rate
     assert final_epochs(params, [], 1, 0.9) is None  # folds: 1 before its fold ends: 1 to 36 epochs
     assert final_epochs(params, [7], 0, 0.9) == (6, 6) == (refit_epochs([7], 0.9),) * 2

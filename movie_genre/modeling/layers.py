@@ -228,12 +228,13 @@ class FusedLSTM(keras.layers.LSTM):
 
     The mask must be a prefix of each row (text, then padding), as the embedding's
     is. Configurations the op cannot run (dropout inside the cell, other activations,
-    no bias) fall back to Keras' loop.
+    no bias) fall back to Keras' loop, and with a GPU, Keras' cuDNN kernel goes first.
     """
 
     def _fusable(self) -> bool:
         cell = self.cell
-        return (not cell.dropout and not cell.recurrent_dropout and cell.use_bias
+        return (not tf.config.list_logical_devices("GPU")
+                and not cell.dropout and not cell.recurrent_dropout and cell.use_bias
                 and cell.activation is keras.activations.tanh
                 and cell.recurrent_activation is keras.activations.sigmoid)
 

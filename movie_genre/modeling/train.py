@@ -42,9 +42,10 @@ MEMBER_SEED_STEP = 1000  # member i trains with seed + 1000 i: one member is the
 FOLD_SEED_STEP = 1  # fold f's member i: seed + 1000 i + (f + 1); the final fit has no offset
 # The final fit may start before the last folds end, training to the most epochs they may
 # ask for and keeping the weights of each count they may ask for: at most this many
-# epochs thrown away. The same weights as starting later: an epoch's batches and updates
-# do not depend on how many follow (under lr_schedule: constant).
-AHEAD_EPOCHS = 3
+# epochs thrown away, on a core that would otherwise wait for the last fold. The same
+# weights as starting later: an epoch's batches and updates do not depend on how many
+# follow (under lr_schedule: constant).
+AHEAD_EPOCHS = 6
 
 
 @dataclass(frozen=True)
