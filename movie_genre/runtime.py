@@ -124,6 +124,12 @@ def describe() -> str:
             f"Eigen caches {' '.join(map(str, caches))}")
 
 
+# Written through the pipe when the block ends: the forwarder has passed on what came before
+# it. Processes started in the block hold the pipe too (multiprocessing's resource tracker
+# until this process ends), so its end of file comes too late to wait for.
+_END_OF_BLOCK = b"\0movie_genre.runtime: end of a quiet block\0\n"
+
+
 @contextmanager
 def quiet_start_up():
     """Drop TensorFlow's start-up lines from stderr (file descriptor 2), pass every other line on as it comes."""
@@ -134,19 +140,23 @@ def quiet_start_up():
     os.close(write_end)
 
     out_fd = os.dup(saved)  # the forwarder's own copy of the real stderr
+    passed_on = threading.Event()
 
-    def forward():
+    def forward():  # until every process holding the pipe has closed it
         with os.fdopen(read_end, "rb") as lines, os.fdopen(out_fd, "wb", buffering=0) as out:
             for line in lines:
-                if not any(noise.encode() in line for noise in START_UP_NOISE):
+                if _END_OF_BLOCK in line:
+                    line = line.replace(_END_OF_BLOCK, b"")
+                    passed_on.set()
+                if line and not any(noise.encode() in line for noise in START_UP_NOISE):
                     out.write(line)
 
-    forwarder = threading.Thread(target=forward, daemon=True)
-    forwarder.start()
+    threading.Thread(target=forward, daemon=True).start()
     try:
         yield
     finally:
         sys.stderr.flush()
-        os.dup2(saved, 2)  # closes the pipe's last write end: the forwarder reads to the end
+        os.write(2, _END_OF_BLOCK)
+        os.dup2(saved, 2)
         os.close(saved)
-        forwarder.join(timeout=5)
+        passed_on.wait(timeout=5)

@@ -86,3 +86,23 @@ def test_quiet_start_up_drops_only_the_start_up_lines():
     result = python(code)
     assert result.returncode == 0
     assert result.stderr == "a real error\nto stderr too\nafter\n"
+
+
+def test_a_process_started_in_a_quiet_block_does_not_hold_its_end():
+    # multiprocessing's resource tracker keeps the pipe open until the parent ends: the
+    # block once waited 5 s for its end of file
+    code = (
+        "import os, subprocess, sys, time\n"
+        "from movie_genre import runtime\n"
+        "with runtime.quiet_start_up():\n"
+        "    child = subprocess.Popen(['sleep', '30'])\n"
+        "    print('in the block', file=sys.stderr)\n"
+        "    start = time.monotonic()\n"
+        "print(f'after {time.monotonic() - start:.1f} s', file=sys.stderr)\n"
+        "child.kill()\n"
+    )
+    result = python(code)
+    assert result.returncode == 0
+    lines = result.stderr.splitlines()
+    assert lines[0] == "in the block"
+    assert lines[1].startswith("after ") and float(lines[1].split()[1]) < 2
