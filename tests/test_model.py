@@ -174,6 +174,22 @@ def test_training_only_the_rows_the_texts_read_gives_the_same_weights_bit_for_bi
         np.testing.assert_array_equal(prefix, compact)
 
 
+def test_held_probabilities_are_keras_predicts_bit_for_bit_in_the_rows_order():
+    from movie_genre.modeling.batching import LengthBatches
+    from movie_genre.modeling.train import predicted_probabilities
+
+    rng = np.random.default_rng(4)
+    lengths = rng.integers(1, 9, size=23)
+    x = np.where(np.arange(8) < lengths[:, None], rng.integers(2, 12, size=(23, 8)), 0).astype("int32")
+    keras.utils.set_random_seed(4)
+    classifier = build_classifier(12, 3, {**SMALL_MODEL, "bidirectional": True, "pooling": "max_mean"},
+                                  rng.normal(size=(12, 4)).astype("float32"))
+    batches = LengthBatches(x, lengths, rng.integers(0, 3, size=23), 3, batch_size=5)
+    probabilities = predicted_probabilities(classifier, batches)
+    assert len({ids.shape[1] for ids in batches.inputs()}) > 1  # batches of several widths, one trace
+    np.testing.assert_array_equal(probabilities[batches.rows()], classifier.predict(batches, verbose=0))
+
+
 @pytest.mark.parametrize("options", [
     {"return_sequences": True}, {"return_sequences": False}, {"return_sequences": True, "go_backwards": True},
     {"return_sequences": False, "go_backwards": True}, {"return_sequences": True, "zero_output_for_mask": True},

@@ -57,11 +57,18 @@ class LengthBatches(keras.utils.PyDataset):
 
     def batch_of(self, rows: np.ndarray):
         """The batch of these rows, cut to their longest text."""
-        width = max(1, min(self.matrix.shape[1], int(self.lengths[rows].max())))
         labels = self.labels[rows]  # genre ids, or (rows, genres) probabilities: a teacher's soft labels
         targets = labels if labels.ndim == 2 else keras.utils.to_categorical(labels, self.n_genres)
-        batch = (self.matrix[rows, :width], targets)
+        batch = (self.ids(rows), targets)
         return batch if self.row_weights is None else batch + (self.row_weights[rows],)
+
+    def ids(self, rows: np.ndarray) -> np.ndarray:
+        """These rows' word ids, cut to their longest text."""
+        return self.matrix[rows, :max(1, min(self.matrix.shape[1], int(self.lengths[rows].max())))]
+
+    def inputs(self) -> list[np.ndarray]:
+        """Each batch's word ids, in order: the model's inputs without the targets."""
+        return [self.ids(rows) for rows in self.batches]
 
     def on_epoch_end(self):
         self.epoch += 1

@@ -96,13 +96,18 @@ def reads_title(model: keras.Model) -> bool:
 _FORWARD = "_movie_genre_forward"  # the model's traced forward pass, kept on the model
 
 
-def _forward(model: keras.Model):
-    """The model on a batch of raw texts as one TensorFlow graph, traced once for any batch size."""
+def traced_forward(model: keras.Model, signature):
+    """The model (training=False) as one TensorFlow graph for inputs of `signature`, traced
+    once, on the first call, for any batch of that spec, and kept on the model."""
     if not hasattr(model, _FORWARD):
-        texts = tf.TensorSpec([None], tf.string)
-        setattr(model, _FORWARD, tf.function(lambda batch: model(batch, training=False),
-                                             input_signature=[{"title": texts, "plot": texts}]))
+        setattr(model, _FORWARD, tf.function(lambda batch: model(batch, training=False), input_signature=[signature]))
     return getattr(model, _FORWARD)
+
+
+def _forward(model: keras.Model):
+    """The text model on a batch of raw texts, any batch size."""
+    texts = tf.TensorSpec([None], tf.string)
+    return traced_forward(model, {"title": texts, "plot": texts})
 
 
 def predict_texts(model: keras.Model, plots, titles=None, batch_size: int = 256):
