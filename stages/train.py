@@ -10,6 +10,7 @@ import shutil
 from movie_genre import config, pretraining, runtime, text
 from movie_genre.errors import PipelineError, run
 from movie_genre.files import write_json
+from movie_genre.modeling.members import Workers
 from movie_genre.modeling.schema import PARAMS, check_params
 from movie_genre.params import load_params
 from movie_genre.vocabulary import read_folds, read_sequences, read_texts
@@ -19,12 +20,30 @@ from movie_genre.word_vectors import read_vectors
 def main() -> None:
     params = load_params("train", PARAMS)
     check_params(params)
+    tokenized = config.TOKENIZED_DIR / "train.parquet"
+    folds = read_folds(tokenized)
+    # The workers start TensorFlow beside this process's own start; started in the quiet
+    # block, their start-up lines go through its filter too
+    with runtime.quiet_start_up(), Workers((int(folds.max()) + 2) * params["members"], params["arithmetic"]) as workers:
+        text_model, validation, partial_log = fit(params, tokenized, folds, workers)
+    from movie_genre.modeling.saving import save_model
+
+    save_model(text_model, config.MODEL_FILE)
+    log_dir = config.TRAINING_LOG_DIR
+    shutil.rmtree(log_dir, ignore_errors=True)
+    partial_log.rename(log_dir)
+    print(f"out of fold ({validation['rows']} rows): accuracy {validation['accuracy']}, macro F1 "
+          f"{validation['macro_f1']}; saved {config.MODEL_FILE}")
+
+
+def fit(params: dict, tokenized, folds, workers):
+    """The text model and its out-of-fold figures, trained on `workers`; the training log
+    written beside its final folder."""
     corpus_vectors = read_corpus_vectors(params) if params["embedding"] == "corpus" else None
     with_title = load_params("clean", text.PARAMS)["with_title"]
     runtime.configure(params["arithmetic"])
     vocabulary = config.VOCABULARY_FILE.read_text(encoding="utf-8").splitlines()
     genres = json.loads(config.GENRES_FILE.read_text(encoding="utf-8"))
-    tokenized = config.TOKENIZED_DIR / "train.parquet"
     texts = None
     if params["wide"] != "none":  # the wide path reads the rows' cleaned texts
         [texts] = read_texts(config.CLEANED_DIR / "train.parquet", tokenized)
@@ -35,31 +54,25 @@ def main() -> None:
     log_dir = config.TRAINING_LOG_DIR
     partial_log = log_dir.with_name(".partial-" + log_dir.name)
     shutil.rmtree(partial_log, ignore_errors=True)
-    with runtime.quiet_start_up():
-        from dvclive import Live
-        from dvclive.utils import standardize_metric_name
+    from dvclive import Live
+    from dvclive.utils import standardize_metric_name
 
-        from movie_genre.modeling.saving import save_model
-        from movie_genre.modeling.train import Rows, train
+    from movie_genre.modeling.train import Rows, train
 
-        with Live(str(partial_log), save_dvc_exp=False, dvcyaml=None) as live:
+    with Live(str(partial_log), save_dvc_exp=False, dvcyaml=None) as live:
 
-            def log_epoch(logs):  # as dvclive.keras' callback logs an epoch
-                for metric, value in logs.items():
-                    live.log_metric(standardize_metric_name(metric, "dvclive.keras"), value)
-                live.next_step()
+        def log_epoch(logs):  # as dvclive.keras' callback logs an epoch
+            for metric, value in logs.items():
+                live.log_metric(standardize_metric_name(metric, "dvclive.keras"), value)
+            live.next_step()
 
-            rows = Rows(*read_sequences(tokenized), read_folds(tokenized), texts)
-            text_model, validation = train(
-                params, vocabulary, genres, rows, text.load_stopwords(), with_title,
-                log_epoch=log_epoch, corpus_vectors=corpus_vectors, encoder=encoder,
-            )
+        rows = Rows(*read_sequences(tokenized), folds, texts)
+        text_model, validation = train(
+            params, vocabulary, genres, rows, text.load_stopwords(), with_title,
+            log_epoch=log_epoch, corpus_vectors=corpus_vectors, encoder=encoder, workers=workers,
+        )
     write_json(partial_log / config.VALIDATION_FILE.name, validation)
-    save_model(text_model, config.MODEL_FILE)
-    shutil.rmtree(log_dir, ignore_errors=True)
-    partial_log.rename(log_dir)
-    print(f"out of fold ({validation['rows']} rows): accuracy {validation['accuracy']}, macro F1 "
-          f"{validation['macro_f1']}; saved {config.MODEL_FILE}")
+    return text_model, validation, partial_log
 
 
 def read_encoder() -> dict:

@@ -7,9 +7,9 @@ from movie_genre.errors import PipelineError
 from movie_genre.modeling.members import report_epoch
 
 
-def stand_in_member(member, *arguments, fail=None):
-    """Two epochs reported, then the member's number and its arguments as its weights (or the
-    failure asked for)."""
+def stand_in_member(member, *arguments, fail=None, with_pid=False):
+    """Two epochs reported, then the member's number and its arguments (and its process's id)
+    as its weights (or the failure asked for)."""
     if fail == "dies":
         os._exit(3)
     if fail == "mistake":
@@ -18,4 +18,5 @@ def stand_in_member(member, *arguments, fail=None):
         raise ValueError("a bug")
     for epoch in range(2):
         report_epoch(member, epoch, {"loss": 1.0 / (epoch + 1)})
-    return member, *arguments, {"loss": [1.0, 0.5], "kept_epoch": 2}
+    pid = (os.getpid(),) if with_pid else ()
+    return member, *arguments, *pid, {"loss": [1.0, 0.5], "kept_epoch": 2}

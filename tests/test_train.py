@@ -131,6 +131,28 @@ def test_a_training_waits_until_start_gives_its_arguments_from_the_finished_ones
                     start=lambda member, finished: () if member == 0 else None)
 
 
+def test_workers_started_ahead_serve_the_trainings_and_stop_with_their_block(monkeypatch, capsys):
+    import functools
+
+    from member_stand_in import stand_in_member
+
+    from movie_genre.modeling.members import JOBS_VARIABLE, Workers, run_members
+
+    monkeypatch.setenv(JOBS_VARIABLE, "2")
+    names = ["fold 1 of 2", "fold 2 of 2", "final fit"]
+    with Workers(len(names), "native") as workers:
+        pids = {worker.process.pid for worker in workers.started}
+        assert len(pids) == 2 and all(worker.process.is_alive() for worker in workers.started)
+        for _ in range(2):  # a second run on the same workers
+            results = run_members(functools.partial(stand_in_member, with_pid=True), names, 5, "native",
+                                  workers=workers)
+            assert [result[0] for result in results] == [0, 1, 2]
+            assert {result[1] for result in results} <= pids  # trained in the workers started ahead
+        with pytest.raises(ValueError, match="^workers set up for 'native' arithmetic, not 'portable'$"):
+            run_members(stand_in_member, names, 5, "portable", workers=workers)
+    assert all(worker.process.exitcode is not None for worker in workers.started)
+
+
 def test_the_final_fit_starts_early_only_within_a_few_epochs_of_its_count():
     from movie_genre.modeling.train import AHEAD_EPOCHS, final_epochs, refit_epochs
 

@@ -93,15 +93,15 @@ class _Worker(NamedTuple):
     tasks: "multiprocessing.queues.Queue"  # (index, arguments) of its next training; None: stop
 
 
-def _worker_process(pickled_member: bytes, arithmetic: str, events, tasks, alone: bool) -> None:
-    """A worker: the trainings `tasks` sends ((index, arguments); None: stop) one after
-    another, each one's result (or its error) after its epochs on `events`. TensorFlow
-    starts once per worker, after the arithmetic is set (unpickling the training function
-    may import it); the function is unpickled afresh for each training, so nothing one
-    training changes reaches the next."""
+def _worker_process(arithmetic: str, events, tasks, alone: bool) -> None:
+    """A worker: the trainings `tasks` sends ((pickled training function, index, arguments);
+    None: stop) one after another, each one's result (or its error) after its epochs on
+    `events`. TensorFlow starts once per worker, first thing, after the arithmetic is set;
+    the function is unpickled afresh for each training, so nothing one training changes
+    reaches the next."""
     _start_member_process(arithmetic, events, alone)
     while (task := tasks.get()) is not None:
-        member, arguments = task
+        pickled_member, member, arguments = task
         try:
             result = ("done", member, pickle.loads(pickled_member)(member, *arguments))
         except Exception as error:  # raised again in the parent, with this process's traceback
@@ -115,79 +115,101 @@ def _worker_process(pickled_member: bytes, arithmetic: str, events, tasks, alone
         events.put(result)
 
 
-def run_members(train_member, names: list[str], max_epochs: int, arithmetic: str, log_epoch=None,
-                start=None, when_idle=None) -> list:
-    """`train_member(i, *arguments)`'s results for the trainings i = 0, 1, ... named `names`
-    (in the progress lines), on member_jobs() spawned workers, started in order; it returns
-    (..., history) with history's "loss" and "kept_epoch". `log_epoch(logs)` gets the first
-    training's epochs. `start(i, finished)`, given the results so far by training, says
-    training i's arguments, or None while it must wait for more of them (by default every
-    training starts as soon as a worker is free, with none). `when_idle()` runs once, in
-    this process: when a worker is first free with nothing it may start, or at the end.
+class Workers:
+    """member_jobs(trainings) spawned workers for run_members, killed when the `with` block
+    ends. Each starts TensorFlow as it starts, seconds of a core: started ahead, before this
+    process starts its own, the starts run side by side."""
 
-    Workers of its own, kept for the next training: a ProcessPoolExecutor's replacing of
-    ended workers would import TensorFlow again (bench/RESULTS.md)."""
-    members = len(names)
-    jobs = member_jobs(members)
-    progress = Progress(names, max_epochs, jobs)
-    context = multiprocessing.get_context("spawn")
-    events = context.Queue()
-    pickled_member = pickle.dumps(train_member)
-    workers, idle, busy = [], [], {}  # busy: worker -> its training
-    results, waiting = {}, list(range(members))
-    try:
-        while len(results) < members:
-            blocked = False
-            while waiting and len(busy) < jobs:
-                arguments = () if start is None else start(waiting[0], results)
-                if arguments is None:
-                    if not busy:
-                        raise RuntimeError(f"{names[waiting[0]]} waits for trainings that are all done")
-                    blocked = True
-                    break
-                member = waiting.pop(0)
-                if idle:
-                    worker = idle.pop()
-                else:
-                    tasks = context.Queue()
-                    process = context.Process(target=_worker_process, daemon=True,
-                                              args=(pickled_member, arithmetic, events, tasks, jobs == 1))
-                    process.start()
-                    worker = _Worker(process, tasks)
-                    workers.append(worker)  # started: the clean-up below stops it
-                worker.tasks.put((member, arguments))
-                busy[worker] = member
-            if when_idle is not None and len(busy) < jobs and (blocked or not waiting):
-                when_idle()  # a core free: the trainings' epochs wait in the queue meanwhile
-                when_idle = None
-            try:
-                event = events.get(timeout=0.2)
-            except queue.Empty:
-                # A worker that ended with nothing left to say died (killed, out of memory, ...)
-                dead = [worker for worker in workers if worker.process.exitcode is not None]
-                if dead and events.empty():
-                    name = names[busy[dead[0]]] if dead[0] in busy else "a training"
-                    raise PipelineError(f"{name}'s process ended (exit code {dead[0].process.exitcode}) "
-                                        "before its training did") from None
-                continue
-            kind, member, content = event
-            if kind == "failed":
-                raise content
-            if kind == "done":
-                results[member] = content
-                worker = next(worker for worker, training in busy.items() if training == member)
-                del busy[worker]
-                idle.append(worker)
-                progress.done(member, content[-1])
-                continue
-            epoch, logs = content
-            progress.epoch(member, epoch, logs)
-            if member == 0 and log_epoch is not None:
-                log_epoch(logs)
-    finally:
-        for worker in workers:
+    def __init__(self, trainings: int, arithmetic: str):
+        self.jobs, self.arithmetic = member_jobs(trainings), arithmetic
+        self._context = multiprocessing.get_context("spawn")
+        self.events = self._context.Queue()
+        self.started: list[_Worker] = []
+
+    def __enter__(self) -> "Workers":
+        try:
+            for _ in range(self.jobs):
+                tasks = self._context.Queue()
+                process = self._context.Process(target=_worker_process, daemon=True,
+                                                args=(self.arithmetic, self.events, tasks, self.jobs == 1))
+                process.start()
+                self.started.append(_Worker(process, tasks))  # started: __exit__ stops it
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exception) -> None:
+        for worker in self.started:
             worker.process.kill()
             worker.process.join()
+
+
+def run_members(train_member, names: list[str], max_epochs: int, arithmetic: str, log_epoch=None,
+                start=None, when_idle=None, workers: Workers | None = None) -> list:
+    """`train_member(i, *arguments)`'s results for the trainings i = 0, 1, ... named `names`
+    (in the progress lines), on `workers` (by default, Workers of its own), started in
+    order; it returns (..., history) with history's "loss" and "kept_epoch". `log_epoch(logs)`
+    gets the first training's epochs. `start(i, finished)`, given the results so far by
+    training, says training i's arguments, or None while it must wait for more of them (by
+    default every training starts as soon as a worker is free, with none). `when_idle()`
+    runs once, in this process: when a worker is first free with nothing it may start, or
+    at the end.
+
+    Workers are kept for the next training: a ProcessPoolExecutor's replacing of ended
+    workers would import TensorFlow again (bench/RESULTS.md)."""
+    if workers is None:
+        with Workers(len(names), arithmetic) as own:
+            return run_members(train_member, names, max_epochs, arithmetic, log_epoch, start, when_idle, own)
+    if workers.arithmetic != arithmetic:
+        raise ValueError(f"workers set up for {workers.arithmetic!r} arithmetic, not {arithmetic!r}")
+    members = len(names)
+    idle = workers.started[:min(len(workers.started), members)]
+    jobs = len(idle)
+    progress = Progress(names, max_epochs, jobs)
+    pickled_member = pickle.dumps(train_member)
+    busy = {}  # worker -> its training
+    results, waiting = {}, list(range(members))
+    while len(results) < members:
+        blocked = False
+        while waiting and idle:
+            arguments = () if start is None else start(waiting[0], results)
+            if arguments is None:
+                if not busy:
+                    raise RuntimeError(f"{names[waiting[0]]} waits for trainings that are all done")
+                blocked = True
+                break
+            member = waiting.pop(0)
+            worker = idle.pop()
+            worker.tasks.put((pickled_member, member, arguments))
+            busy[worker] = member
+        if when_idle is not None and idle and (blocked or not waiting):
+            when_idle()  # a core free: the trainings' epochs wait in the queue meanwhile
+            when_idle = None
+        try:
+            event = workers.events.get(timeout=0.2)
+        except queue.Empty:
+            # A worker that ended with nothing left to say died (killed, out of memory, ...)
+            dead = [worker for worker in workers.started if worker.process.exitcode is not None]
+            if dead and workers.events.empty():
+                name = names[busy[dead[0]]] if dead[0] in busy else "a training"
+                raise PipelineError(f"{name}'s process ended (exit code {dead[0].process.exitcode}) "
+                                    "before its training did") from None
+            continue
+        kind, member, content = event
+        if kind == "failed":
+            raise content
+        if kind == "done":
+            results[member] = content
+            worker = next(worker for worker, training in busy.items() if training == member)
+            del busy[worker]
+            idle.append(worker)
+            progress.done(member, content[-1])
+            continue
+        epoch, logs = content
+        progress.epoch(member, epoch, logs)
+        if member == 0 and log_epoch is not None:
+            log_epoch(logs)
     if when_idle is not None:
         when_idle()
     return [results[member] for member in range(members)]

@@ -240,10 +240,11 @@ class Fits:
 
 
 def fit_classifiers(params: dict, word_vectors, n_words: int, n_genres: int, rows: Rows, log_epoch=None,
-                    encoder=None, when_idle=None) -> Fits:
+                    encoder=None, when_idle=None, workers=None) -> Fits:
     """train.members classifiers per fold, each trained on the other folds and stopped early
-    on its own, and the final fit's on every row. `log_epoch(logs)` gets the first fold's
-    first member's epochs; `when_idle()` runs once, when a core is first free of them."""
+    on its own, and the final fit's on every row, on `workers` (members.Workers; by default
+    its own). `log_epoch(logs)` gets the first fold's first member's epochs; `when_idle()`
+    runs once, when a core is first free of them."""
     fold_tasks = [Task(member, fold) for fold in range(rows.n_folds) for member in range(params["members"])]
     tasks = fold_tasks + [Task(member) for member in range(params["members"])]
 
@@ -256,7 +257,8 @@ def fit_classifiers(params: dict, word_vectors, n_words: int, n_genres: int, row
     train_task = functools.partial(_train_task, tasks=tasks, params=params, word_vectors=word_vectors,
                                    n_words=n_words, n_genres=n_genres, rows=rows, encoder=encoder)
     names = [task.describe(params, rows.n_folds) for task in tasks]
-    results = run_members(train_task, names, params["epochs"], params["arithmetic"], log_epoch, start, when_idle)
+    results = run_members(train_task, names, params["epochs"], params["arithmetic"], log_epoch, start, when_idle,
+                          workers)
 
     fold_results, final_results = results[:len(fold_tasks)], results[len(fold_tasks):]
     probabilities = np.full((len(rows.labels), n_genres), np.nan, dtype=np.float32)
@@ -387,14 +389,15 @@ def initial_vectors(params: dict, vocabulary: list[str], corpus_vectors=None, en
 
 
 def train(params: dict, vocabulary: list[str], genres: list[str], rows: Rows, stopwords, with_title: bool = False,
-          log_epoch=None, corpus_vectors=None, encoder=None) -> tuple[keras.Model, dict]:
+          log_epoch=None, corpus_vectors=None, encoder=None, workers=None) -> tuple[keras.Model, dict]:
     """Choose on the out-of-fold predictions, fit on every row; return the text model (raw
     title and plot in) and the out-of-fold figures (`val` in metrics.json).
 
     `rows.texts` must hold the rows' cleaned texts under a wide path (train.wide).
     `log_epoch(logs)` (DVCLive's) follows the first fold's first member, epoch by epoch.
     `corpus_vectors` (words, matrix) serve train.embedding=corpus; `encoder` (the pretrain
-    stage's weights by path) train.encoder=pretrained.
+    stage's weights by path) train.encoder=pretrained. `workers` (members.Workers) train
+    the classifiers, by default workers of its own.
     """
     check_params(params)
     runtime.configure(params["arithmetic"])
@@ -407,7 +410,8 @@ def train(params: dict, vocabulary: list[str], genres: list[str], rows: Rows, st
         if params["wide"] != "none":
             wide_paths.append(fit_wide_paths(params, n_genres, rows))
 
-    fits = fit_classifiers(params, word_vectors, n_words, n_genres, rows, log_epoch, encoder, fit_wide_when_idle)
+    fits = fit_classifiers(params, word_vectors, n_words, n_genres, rows, log_epoch, encoder, fit_wide_when_idle,
+                           workers)
     folds, epochs = fits.folds, fits.final_epochs
     held = np.flatnonzero(rows.folds >= 0)
     labels = rows.labels[held]
