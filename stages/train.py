@@ -9,7 +9,7 @@ import shutil
 
 from movie_genre import config, pretraining, runtime, text
 from movie_genre.errors import PipelineError, run
-from movie_genre.files import write_json
+from movie_genre.files import check_readable, write_json
 from movie_genre.modeling.members import Workers
 from movie_genre.modeling.schema import PARAMS, check_params
 from movie_genre.params import load_params
@@ -20,12 +20,14 @@ from movie_genre.word_vectors import read_vectors
 def main() -> None:
     params = load_params("train", PARAMS)
     check_params(params)
+    corpus_vectors = read_corpus_vectors(params) if params["embedding"] == "corpus" else None
     tokenized = config.TOKENIZED_DIR / "train.parquet"
+    check_readable(tokenized, "tokenized training file", "run `dvc repro tokenize` first")
     folds = read_folds(tokenized)
     # The workers start TensorFlow beside this process's own start; started in the quiet
     # block, their start-up lines go through its filter too
     with runtime.quiet_start_up(), Workers((int(folds.max()) + 2) * params["members"], params["arithmetic"]) as workers:
-        text_model, validation, partial_log = fit(params, tokenized, folds, workers)
+        text_model, validation, partial_log = fit(params, tokenized, folds, corpus_vectors, workers)
     from movie_genre.modeling.saving import save_model
 
     save_model(text_model, config.MODEL_FILE)
@@ -36,10 +38,9 @@ def main() -> None:
           f"{validation['macro_f1']}; saved {config.MODEL_FILE}")
 
 
-def fit(params: dict, tokenized, folds, workers):
+def fit(params: dict, tokenized, folds, corpus_vectors, workers):
     """The text model and its out-of-fold figures, trained on `workers`; the training log
     written beside its final folder."""
-    corpus_vectors = read_corpus_vectors(params) if params["embedding"] == "corpus" else None
     with_title = load_params("clean", text.PARAMS)["with_title"]
     runtime.configure(params["arithmetic"])
     vocabulary = config.VOCABULARY_FILE.read_text(encoding="utf-8").splitlines()

@@ -251,6 +251,13 @@ def test_glove_needs_its_own_vector_size(tmp_path):
     assert "'train.embedding_dim' is 64; with train.embedding=glove it must be 50" in result.stderr
 
 
+def test_train_before_tokenize_says_which_file_is_missing_and_how_to_make_it(tmp_path):
+    result = stage_with_params(tmp_path, "train", lambda params: params["train"].update(embedding="random"))
+    assert result.returncode == 1
+    assert result.stderr == ("error: data/tokenized/train.parquet: no such tokenized training file; "
+                             "run `dvc repro tokenize` first\n")
+
+
 def test_corpus_vectors_must_have_the_embeddings_width(tmp_path):
     import pyarrow as pa
 
