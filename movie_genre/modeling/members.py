@@ -90,7 +90,7 @@ def _minutes(seconds: float) -> str:
 
 class _Worker(NamedTuple):
     process: "multiprocessing.process.BaseProcess"
-    tasks: "multiprocessing.queues.Queue"  # (index, arguments) of its next training; None: stop
+    tasks: "multiprocessing.queues.Queue"  # (pickled function, index, arguments) of its next training; None: stop
 
 
 def _worker_process(arithmetic: str, events, tasks, alone: bool) -> None:
